@@ -1,0 +1,154 @@
+//! `tracer-lsp index` and `demo` driven as a user would: the real binary on the bundled examples.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn examples() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples")
+}
+
+fn tracer_lsp(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tracer-lsp"))
+        .args(args)
+        .output()
+        .expect("run tracer-lsp")
+}
+
+fn index_json() -> Value {
+    let dir = examples();
+    let out = tracer_lsp(&["index", dir.to_str().unwrap(), "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON document on stdout")
+}
+
+fn find(list: &Value, pred: impl Fn(&Value) -> bool) -> Vec<&Value> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| pred(v))
+        .collect()
+}
+
+#[test]
+fn json_has_exactly_the_documented_shape() {
+    let v = index_json();
+    let keys: BTreeSet<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        BTreeSet::from(["classes", "events", "files", "sites"])
+    );
+    assert_eq!(v["files"], 4);
+    let event_keys: BTreeSet<&str> = v["events"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        event_keys,
+        BTreeSet::from([
+            "class",
+            "condition",
+            "dialect",
+            "fields",
+            "file",
+            "format",
+            "line",
+            "macro",
+            "name",
+            "params",
+            "system"
+        ])
+    );
+    let site_keys: BTreeSet<&str> = v["sites"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        site_keys,
+        BTreeSet::from(["args", "event", "file", "form", "function", "line", "system"])
+    );
+}
+
+#[test]
+fn ust_events_and_sites_of_the_c_example() {
+    let v = index_json();
+    let greeting = find(&v["events"], |e| e["name"] == "greeting");
+    assert_eq!(greeting.len(), 1);
+    let g = greeting[0];
+    assert_eq!(g["system"], "hello");
+    assert_eq!(g["dialect"], "ust");
+    assert_eq!(g["file"], "c/hello-tp.h");
+    assert_eq!(g["line"], 19);
+    assert_eq!(g["params"][1]["type"], "const char *");
+    assert_eq!(g["fields"][0]["name"], "count");
+
+    let work_done = find(&v["events"], |e| e["name"] == "work_done")[0];
+    assert_eq!(work_done["class"], "work_class");
+    assert_eq!(
+        work_done["fields"][1]["type"], "double",
+        "fields come from the class"
+    );
+
+    let lines: Vec<u64> = find(&v["sites"], |s| s["event"] == "greeting")
+        .iter()
+        .map(|s| s["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [21, 25]);
+    let start = find(&v["sites"], |s| s["event"] == "work_start")[0];
+    assert_eq!(start["function"], "do_work");
+    assert_eq!(start["args"], 2);
+    assert_eq!(start["form"], "tracepoint");
+}
+
+#[test]
+fn kernel_style_wrapper_events_and_every_site_form() {
+    let v = index_json();
+    let migrate = find(&v["events"], |e| e["name"] == "demo_migrate_in")[0];
+    assert_eq!(migrate["macro"], "DEFINE_EVENT");
+    assert_eq!(migrate["system"], "demo_sched");
+    assert_eq!(migrate["format"], "\"pid=%d cpu=%d\"");
+    let forms: BTreeSet<&str> = find(&v["sites"], |s| s["file"] == "kernel-style/demo_sched.c")
+        .iter()
+        .map(|s| s["form"].as_str().unwrap())
+        .collect();
+    assert_eq!(forms, BTreeSet::from(["call", "enabled", "register"]));
+    let classes = find(&v["classes"], |c| c["name"] == "demo_wakeup_class");
+    assert_eq!(classes.len(), 1);
+}
+
+#[test]
+fn summary_and_errors_for_people() {
+    let dir = examples();
+    let out = tracer_lsp(&["index", dir.to_str().unwrap()]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("files indexed            4"), "{text}");
+    assert!(text.contains("unresolved sites         0"), "{text}");
+
+    let out = tracer_lsp(&["index", "/nonexistent/tree"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("/nonexistent/tree: not a directory"), "{err}");
+}
+
+#[test]
+fn demo_prints_probe_site_lines() {
+    let dir = examples();
+    let out = tracer_lsp(&["demo", "--dir", dir.to_str().unwrap()]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("    21 │ tracepoint(hello, greeting, 0, name);"),
+        "{text}"
+    );
+    assert!(text.contains("→ demo_sched:demo_migrate_out"), "{text}");
+}
