@@ -306,21 +306,21 @@ impl<'a> Lexer<'a> {
                 DirectiveKind::Include(path.trim().to_string())
             }
             "if" => DirectiveKind::If {
-                condition: render(&self.rest_tokens()),
+                condition: as_written(&self.rest_tokens()),
                 ifndef: None,
             },
             "ifdef" => DirectiveKind::If {
-                condition: format!("defined({})", render(&self.rest_tokens())),
+                condition: format!("defined({})", as_written(&self.rest_tokens())),
                 ifndef: None,
             },
             "ifndef" => {
-                let name = render(&self.rest_tokens());
+                let name = as_written(&self.rest_tokens());
                 DirectiveKind::If {
                     condition: format!("!defined({name})"),
                     ifndef: Some(name),
                 }
             }
-            "elif" => DirectiveKind::Elif(render(&self.rest_tokens())),
+            "elif" => DirectiveKind::Elif(as_written(&self.rest_tokens())),
             "else" => {
                 self.skip_line();
                 DirectiveKind::Else
@@ -395,6 +395,21 @@ impl<'a> Lexer<'a> {
         let body = self.rest_tokens();
         DirectiveKind::Define { name, params, body }
     }
+}
+
+/// Tokens as the source spelled them, with each gap (whitespace, comments, continuations)
+/// reduced to one space: `a >= b /* x */ \` + newline + `&& c` becomes `a >= b && c`.
+pub(crate) fn as_written(toks: &[Tok<'_>]) -> String {
+    let mut out = String::new();
+    let mut prev_end = None;
+    for t in toks {
+        if prev_end.is_some_and(|end| t.range.start > end) {
+            out.push(' ');
+        }
+        out.push_str(&t.text);
+        prev_end = Some(t.range.end);
+    }
+    out
 }
 
 /// Renders tokens as readable C: one space between tokens, none inside brackets or before

@@ -5,13 +5,20 @@
 
 use std::sync::OnceLock;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use crate::c::specs::NEEDLES;
 
 fn automaton() -> &'static AhoCorasick {
     static AC: OnceLock<AhoCorasick> = OnceLock::new();
-    AC.get_or_init(|| AhoCorasick::new(NEEDLES).expect("the needle set is a valid pattern set"))
+    // Leftmost-first semantics let `is_match` run the SIMD prefilter over the whole text; the
+    // default (standard) semantics measured 20x slower on the Linux tree for the same answer.
+    AC.get_or_init(|| {
+        AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(NEEDLES)
+            .expect("the needle set is a valid pattern set")
+    })
 }
 
 /// `false` only when the text certainly holds no tracepoint macro, wrapper or site.

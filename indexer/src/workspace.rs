@@ -89,7 +89,7 @@ impl WorkspaceIndex {
     pub fn set_file(&mut self, path: &str, text: Arc<str>) {
         let old_wrappers = self.files.get(path).map(|e| e.index.wrappers.clone());
         let first = crate::index_file(path, &text, &[]);
-        let imports = self.imports_for(path, &first.includes);
+        let imports = self.imports_for(path, &first.includes, &text);
         let index = if imports.is_empty() {
             first
         } else {
@@ -189,9 +189,12 @@ impl WorkspaceIndex {
             .map(|p| p.as_ref())
     }
 
-    /// The wrapper macros `path` imports through its includes (and theirs, a few levels deep).
-    pub fn imports_for(&self, path: &str, includes: &[String]) -> Vec<WrapperMacro> {
-        let mut out = Vec::new();
+    /// The wrapper macros `path` imports through its includes (and theirs, a few levels deep)
+    /// that its `text` uses, directly or through another wrapper's body. Most files include
+    /// the tracing framework's headers, whose internal wrappers they never use, and an import
+    /// nobody uses would cost a second indexing of the file.
+    pub fn imports_for(&self, path: &str, includes: &[String], text: &str) -> Vec<WrapperMacro> {
+        let mut available: Vec<&WrapperMacro> = Vec::new();
         let mut seen: HashSet<&str> = HashSet::from([path]);
         let mut frontier: Vec<(String, &str)> =
             includes.iter().map(|i| (i.clone(), path)).collect();
@@ -205,7 +208,7 @@ impl WorkspaceIndex {
                     continue;
                 }
                 let entry = &self.files[file];
-                out.extend(entry.index.wrappers.iter().cloned());
+                available.extend(entry.index.wrappers.iter());
                 next.extend(entry.index.includes.iter().map(|i| (i.clone(), file)));
             }
             if next.is_empty() {
@@ -213,7 +216,29 @@ impl WorkspaceIndex {
             }
             frontier = next;
         }
-        out
+        let mentions = |hay: &str, w: &WrapperMacro| {
+            memchr::memmem::find(hay.as_bytes(), w.name.as_bytes()).is_some()
+        };
+        let mut used: Vec<bool> = available.iter().map(|w| mentions(text, w)).collect();
+        let mut grew = used.iter().any(|&u| u);
+        while grew {
+            grew = false;
+            for i in 0..available.len() {
+                if !used[i]
+                    && (0..available.len())
+                        .any(|j| used[j] && mentions(&available[j].body, available[i]))
+                {
+                    used[i] = true;
+                    grew = true;
+                }
+            }
+        }
+        available
+            .into_iter()
+            .zip(used)
+            .filter(|&(_, u)| u)
+            .map(|(w, _)| w.clone())
+            .collect()
     }
 
     /// After a bulk [`WorkspaceIndex::insert_indexed`] without imports: every file that imports
@@ -223,7 +248,7 @@ impl WorkspaceIndex {
             .iter()
             .filter(|(_, e)| !e.index.includes.is_empty())
             .filter_map(|(p, e)| {
-                let imports = self.imports_for(p, &e.index.includes);
+                let imports = self.imports_for(p, &e.index.includes, &e.text);
                 (!imports.is_empty()).then(|| (p.clone(), e.text.clone(), imports))
             })
             .collect()
@@ -246,7 +271,7 @@ impl WorkspaceIndex {
     fn reindex(&mut self, files: Vec<(Arc<str>, Arc<str>)>) {
         for (p, text) in files {
             let includes = self.files[&p].index.includes.clone();
-            let imports = self.imports_for(&p, &includes);
+            let imports = self.imports_for(&p, &includes, &text);
             let index = crate::index_file(&p, &text, &imports);
             self.insert_indexed(&p, text, index);
         }

@@ -398,3 +398,23 @@ fn framework_definitions_of_the_macros_are_ignored() {
 "#;
     expect![""].assert_eq(&show(src));
 }
+
+#[test]
+fn literal_sites_in_a_wrapper_body_count_once_where_written() {
+    let src = r#"#define DECLARE_UPDATE(name)				\
+static inline void update_##name(struct info *i, long bytes)	\
+{								\
+	trace_update_##name(i, bytes);				\
+	trace_space_reservation(i, bytes);			\
+}
+DECLARE_UPDATE(bytes_may_use);
+DECLARE_UPDATE(bytes_pinned);
+"#;
+    expect![[r#"
+        site space_reservation call trace_space_reservation args=2 fn=- @5:2
+        site update_bytes_may_use call trace_update_bytes_may_use args=2 fn=- via=DECLARE_UPDATE @7:16
+        site update_bytes_pinned call trace_update_bytes_pinned args=2 fn=- via=DECLARE_UPDATE @8:16
+        wrapper DECLARE_UPDATE(name) @1:9
+    "#]]
+    .assert_eq(&show(src));
+}

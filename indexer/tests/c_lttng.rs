@@ -219,3 +219,35 @@ fn sdt_header_definitions_are_not_sites() {
 "#;
     expect![""].assert_eq(&show(src));
 }
+
+#[test]
+fn declaration_heads_split_across_if_branches() {
+    let src = r#"#define TRACE_SYSTEM jbd2
+#if (LTTNG_LINUX_VERSION_CODE >= LTTNG_KERNEL_VERSION(3,4,0))
+LTTNG_TRACEPOINT_EVENT(jbd2_update_log_tail,
+#elif defined(OLD)
+LTTNG_TRACEPOINT_EVENT_MAP(jbd2_old_tail, jbd2_old_tail_map,
+#else
+LTTNG_TRACEPOINT_EVENT(jbd2_cleanup_journal_tail,
+#endif
+	TP_PROTO(journal_t *journal, tid_t first_tid),
+	TP_ARGS(journal, first_tid),
+	TP_FIELDS(ctf_integer(tid_t, first_tid, first_tid))
+)
+LTTNG_TRACEPOINT_EVENT(jbd2_after, TP_PROTO(int a), TP_ARGS(a), TP_FIELDS())
+"#;
+    expect![[r#"
+        event jbd2:jbd2_update_log_tail lttng-modules LTTNG_TRACEPOINT_EVENT if[(LTTNG_LINUX_VERSION_CODE >= LTTNG_KERNEL_VERSION(3,4,0))] @3:24
+          params: journal_t *|journal, tid_t|first_tid
+          fields: tid_t first_tid
+        event jbd2:jbd2_old_tail lttng-modules LTTNG_TRACEPOINT_EVENT_MAP map=jbd2_old_tail_map if[!((LTTNG_LINUX_VERSION_CODE >= LTTNG_KERNEL_VERSION(3,4,0))) && defined(OLD)] @5:28
+          params: journal_t *|journal, tid_t|first_tid
+          fields: tid_t first_tid
+        event jbd2:jbd2_cleanup_journal_tail lttng-modules LTTNG_TRACEPOINT_EVENT if[!((LTTNG_LINUX_VERSION_CODE >= LTTNG_KERNEL_VERSION(3,4,0))) && !(defined(OLD))] @7:24
+          params: journal_t *|journal, tid_t|first_tid
+          fields: tid_t first_tid
+        event jbd2:jbd2_after lttng-modules LTTNG_TRACEPOINT_EVENT @13:24
+          params: int|a
+    "#]]
+    .assert_eq(&common::show(src));
+}

@@ -8,6 +8,7 @@
 //! consulted once at the end, for the function around each site.
 
 mod args;
+mod branches;
 mod expand;
 mod functions;
 mod payload;
@@ -48,8 +49,67 @@ pub fn index_c(text: &str, imports: &[WrapperMacro]) -> FileIndex {
         function_lookups: Vec::new(),
         expansions_left: EXPANSION_BUDGET,
     };
-    r.walk(&lexed.tokens, &lexed.directives, Origin::File, 0);
-    r.finish()
+    let groups = branches::split_groups(&lexed.tokens, &lexed.directives);
+    if groups.is_empty() {
+        r.walk(
+            &lexed.tokens,
+            &lexed.directives,
+            Origin::File,
+            0,
+            usize::MAX,
+        );
+        return r.finish(&lexed.tokens);
+    }
+    let main: Vec<Tok<'_>> = lexed
+        .tokens
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| !branches::in_later_branch(&groups, i))
+        .map(|(_, t)| t.clone())
+        .collect();
+    r.walk(&main, &lexed.directives, Origin::File, 0, usize::MAX);
+    for g in &groups {
+        let tail = match lexed.tokens.get(g.end) {
+            Some(first) => &main[main.partition_point(|t| t.range.start < first.range.start)..],
+            None => &[],
+        };
+        let start = lexed.tokens[g.branches[0].tokens.start.min(lexed.tokens.len() - 1)]
+            .range
+            .start;
+        let system = system_at(&lexed.directives, start);
+        for (k, branch) in g.branches.iter().enumerate().skip(1) {
+            let mut stream: Vec<Tok<'_>> = lexed.tokens[branch.tokens.clone()].to_vec();
+            stream.extend(tail.iter().cloned());
+            let saved_system = std::mem::replace(&mut r.system, system.clone());
+            r.frames.push(Frame {
+                prior: g.branches[..k]
+                    .iter()
+                    .filter_map(|b| b.condition.clone())
+                    .collect(),
+                current: branch.condition.clone(),
+                guard: false,
+            });
+            r.walk(&stream, &[], Origin::File, 0, branch.tokens.len());
+            r.frames.pop();
+            r.system = saved_system;
+        }
+    }
+    r.finish(&main)
+}
+
+/// The system (`TRACE_SYSTEM`, provider) defined at byte `pos` of the file.
+fn system_at(directives: &[Directive<'_>], pos: u32) -> Option<String> {
+    let mut system = None;
+    for d in directives.iter().take_while(|d| d.range.start < pos) {
+        match &d.kind {
+            DirectiveKind::Define { name, body, .. } if is_system_define(&name.text) => {
+                system = arg_word(body);
+            }
+            DirectiveKind::Undef(name) if is_system_define(name) => system = None,
+            _ => {}
+        }
+    }
+    system
 }
 
 /// Where the tokens being walked come from.
@@ -59,8 +119,13 @@ enum Origin<'c> {
     File,
     /// The body of a `#define` that is not a wrapper: only literal probe sites count there.
     Define { params: &'c [String] },
-    /// The expansion of a wrapper used in this file; `full` is the outermost use's range.
-    Expansion { wrapper: &'c str, full: TextRange },
+    /// The expansion of a wrapper used in this file; `name` and `full` are the outermost
+    /// use's ranges. Tokens of the wrapper's body carry `name` as their range.
+    Expansion {
+        wrapper: &'c str,
+        name: TextRange,
+        full: TextRange,
+    },
 }
 
 /// One `#if` … `#endif` group being inside.
@@ -88,16 +153,19 @@ struct Recognizer<'a> {
 }
 
 impl<'a> Recognizer<'a> {
+    /// Walks `toks`, starting recognitions only before index `limit` (a recognition may read
+    /// past it: a split `#if` branch's invocation ends in the common tail).
     fn walk(
         &mut self,
         toks: &[Tok<'a>],
         directives: &[Directive<'a>],
         origin: Origin<'_>,
         depth: u32,
+        limit: usize,
     ) {
         let mut d = 0;
         let mut i = 0;
-        while i < toks.len() {
+        while i < toks.len().min(limit) {
             while d < directives.len() && directives[d].range.start < toks[i].range.start {
                 self.directive(directives, d);
                 d += 1;
@@ -126,7 +194,10 @@ impl<'a> Recognizer<'a> {
                 }
             }
             if let Some((form, naming, event)) = site_form(name) {
-                if is_definition(toks, i) {
+                let pasted = toks.get(i + 1).is_some_and(|n| n.is_punct("##"));
+                if pasted {
+                    // `trace_x_##name(` in a macro body: a site only once expanded.
+                } else if is_definition(toks, i) {
                     if naming == SiteNaming::Callee {
                         self.out.trace_functions.push(name.to_string());
                     }
@@ -164,10 +235,11 @@ impl<'a> Recognizer<'a> {
             Origin::Expansion { .. } => origin,
             _ => Origin::Expansion {
                 wrapper: &w.name,
+                name: use_name,
                 full: inv.full_range(toks),
             },
         };
-        self.walk(&expanded, &[], origin, depth + 1);
+        self.walk(&expanded, &[], origin, depth + 1, usize::MAX);
     }
 
     fn directive(&mut self, directives: &[Directive<'a>], k: usize) {
@@ -263,15 +335,18 @@ impl<'a> Recognizer<'a> {
             }
             Some(params) => self.uses_declarations(body) || has_param_site(body, params),
         };
+        // Literal sites in any macro body are sites where they are written (a wrapper's
+        // expansions skip them, so each is counted once).
+        self.walk(
+            body,
+            &[],
+            Origin::Define {
+                params: params_list,
+            },
+            0,
+            usize::MAX,
+        );
         if !is_wrapper {
-            self.walk(
-                body,
-                &[],
-                Origin::Define {
-                    params: params_list,
-                },
-                0,
-            );
             return;
         }
         let body_text = body
@@ -425,6 +500,19 @@ impl<'a> Recognizer<'a> {
     ) {
         let inv = Invocation::parse(toks, i);
         let args: Vec<&[Tok<'a>]> = inv.args.iter().map(|r| &toks[r.clone()]).collect();
+        if let Origin::Expansion { name: use_name, .. } = origin {
+            // Spelled out in the wrapper's body: recorded there, where it is written.
+            let literal = match naming {
+                SiteNaming::Callee => toks[i].range == use_name,
+                SiteNaming::ProviderArgs => args
+                    .iter()
+                    .take(2)
+                    .all(|a| a.iter().all(|t| t.range == use_name)),
+            };
+            if literal {
+                return;
+            }
+        }
         let (event, provider, name_range, payload_args) = match naming {
             SiteNaming::Callee => (event.to_string(), None, toks[i].range, &args[..]),
             SiteNaming::ProviderArgs => {
@@ -495,7 +583,7 @@ impl<'a> Recognizer<'a> {
         });
     }
 
-    fn finish(mut self) -> FileIndex {
+    fn finish(mut self, tokens: &[Tok<'_>]) -> FileIndex {
         for (provider, name, level) in std::mem::take(&mut self.loglevels) {
             for e in self.out.events.iter_mut() {
                 if e.name == name && (provider.is_none() || e.system == provider) {
@@ -505,15 +593,55 @@ impl<'a> Recognizer<'a> {
         }
         if !self.function_lookups.is_empty() {
             let offsets: Vec<u32> = self.function_lookups.iter().map(|&(_, o)| o).collect();
-            let names = functions::enclosing_functions(self.text, &offsets);
+            let names =
+                functions::enclosing_functions(self.text, &top_level_items(tokens), &offsets);
             for ((site, _), name) in self.function_lookups.iter().zip(names) {
                 self.out.sites[*site].function = name;
             }
         }
         self.out.trace_functions.sort();
         self.out.trace_functions.dedup();
+        // Split `#if` branches are read after the main stream: restore source order.
+        self.out.events.sort_by_key(|e| e.full_range.start);
+        self.out.classes.sort_by_key(|c| c.full_range.start);
+        self.out.sites.sort_by_key(|s| s.full_range.start);
         self.out
     }
+}
+
+/// The file's top-level items that have a brace-enclosed body (functions, initialized
+/// structs), each from just after the previous top-level `;` or `}` to its closing `}`. An
+/// `#if` that unbalances braces makes an item longer, never loses one.
+fn top_level_items(tokens: &[Tok<'_>]) -> Vec<TextRange> {
+    let mut items = Vec::new();
+    let mut depth = 0usize;
+    let mut item_start = 0u32;
+    let mut body_open = false;
+    for t in tokens {
+        if t.kind != TokKind::Punct {
+            continue;
+        }
+        match t.text.as_ref() {
+            "{" => {
+                depth += 1;
+                body_open = true;
+            }
+            "}" if depth > 0 => {
+                depth -= 1;
+                if depth == 0 && body_open {
+                    items.push(TextRange {
+                        start: item_start,
+                        end: t.range.end,
+                    });
+                    item_start = t.range.end;
+                    body_open = false;
+                }
+            }
+            ";" if depth == 0 => item_start = t.range.end,
+            _ => {}
+        }
+    }
+    items
 }
 
 /// `TP_PROTO(...)` → the tokens between its parentheses.
