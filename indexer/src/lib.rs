@@ -9,12 +9,14 @@ mod lex;
 mod line_index;
 pub mod model;
 mod prefilter;
+pub mod query;
 mod workspace;
 
 pub use line_index::{LineIndex, Position};
 pub use model::*;
 pub use prefilter::may_contain_tracepoints;
-pub use workspace::{ResolvedSite, WorkspaceIndex};
+pub use query::{FileRange, Hit};
+pub use workspace::{FileEntry, ResolvedSite, WorkspaceIndex};
 
 /// The language of a source file, from its extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -99,6 +99,8 @@ pub struct EventDecl {
     pub macro_name: String,
     /// The class this event instantiates (`DEFINE_EVENT`'s first argument), if any.
     pub class: Option<String>,
+    /// Where the class argument is written.
+    pub class_range: Option<TextRange>,
     /// lttng-modules `_MAP` forms: the name the event has in a trace.
     pub map: Option<String>,
     pub payload: Payload,

@@ -72,6 +72,11 @@ impl WorkspaceIndex {
         self.files.get(path)
     }
 
+    /// `path` as the index stores it (borrowed for as long as the index).
+    pub fn file_key(&self, path: &str) -> Option<&str> {
+        self.files.get_key_value(path).map(|(k, _)| k.as_ref())
+    }
+
     pub fn files(&self) -> impl Iterator<Item = (&str, &FileEntry)> {
         self.files.iter().map(|(p, e)| (p.as_ref(), e))
     }

@@ -389,12 +389,20 @@ impl<'a> Recognizer<'a> {
         let args: Vec<&[Tok<'a>]> = inv.args.iter().map(|r| &toks[r.clone()]).collect();
         let (mut name, mut class, mut provider, mut map, mut level) =
             (None, None, None, None, None);
+        let mut class_range = None;
         for (k, role) in spec.roles.iter().enumerate() {
             let Some(arg) = args.get(k) else { break };
             let word = arg_word(arg);
             match role {
                 Role::Name => name = word.zip(arg_range(arg)),
-                Role::ClassName => class = word,
+                Role::ClassName => {
+                    class = word;
+                    // A class named in a wrapper's body has no place of its own at the use.
+                    class_range = arg_range(arg).filter(|r| match origin {
+                        Origin::Expansion { name, .. } => *r != name,
+                        _ => true,
+                    });
+                }
                 Role::Provider => provider = word,
                 Role::Map => map = word,
                 Role::Level => level = Some(render(arg)),
@@ -421,6 +429,7 @@ impl<'a> Recognizer<'a> {
                 dialect: spec.dialect,
                 macro_name,
                 class,
+                class_range,
                 map,
                 payload,
                 loglevel: None,
@@ -548,6 +557,7 @@ impl<'a> Recognizer<'a> {
                 dialect: Dialect::Sdt,
                 macro_name: toks[i].text.to_string(),
                 class: None,
+                class_range: None,
                 map: None,
                 payload: Payload {
                     params: payload_args

@@ -1,0 +1,367 @@
+//! Completion: where the cursor is (after `trace_`, in a `tracepoint(` argument, in the class
+//! slot of an instance macro) and what may be typed there, ranked by a fuzzy match.
+//!
+//! The context comes from the tokens just before the cursor, so it works in the middle of an
+//! edit that does not parse.
+
+use std::collections::BTreeMap;
+
+use super::fuzzy_score;
+use crate::c::specs::{decl_spec, site_form, Role, SiteNaming, SpecKind};
+use crate::lex::{lex_fragment, Tok, TokKind};
+use crate::model::{Dialect, SiteForm, TextRange};
+use crate::workspace::WorkspaceIndex;
+
+/// What is being typed at the cursor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CompletionContext {
+    /// `trace_sch|`: a kernel tracepoint call; `prefix` is what follows `trace_`.
+    TraceCall { prefix: String },
+    /// `tracepoint(|`: the provider.
+    Provider { prefix: String },
+    /// `tracepoint(prov, |`: an event of `provider`; `with_payload` when the call takes one.
+    ProviderEvent {
+        provider: String,
+        prefix: String,
+        with_payload: bool,
+    },
+    /// `DEFINE_EVENT(|` and the other instance macros: a class of `dialect` (and `provider`).
+    ClassSlot {
+        dialect: Dialect,
+        provider: Option<String>,
+        prefix: String,
+    },
+}
+
+/// A context and the range of text a chosen item replaces (the word being typed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompletionSite {
+    pub context: CompletionContext,
+    pub replace: TextRange,
+}
+
+/// How far back the context is looked for: a call's opening parenthesis is rarely further.
+const WINDOW: usize = 4096;
+
+/// The completion context at byte `offset` of `text`, if it is one we complete.
+pub fn completion_context(text: &str, offset: usize) -> Option<CompletionSite> {
+    let offset = offset.min(text.len());
+    let mut start = offset.saturating_sub(WINDOW);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    let window = &text[start..offset];
+    let toks = lex_fragment(window);
+    // The word being typed, if the cursor touches one.
+    let (word, word_start) = match toks.last() {
+        Some(t)
+            if t.range.end as usize == window.len()
+                && matches!(t.kind, TokKind::Ident | TokKind::Number) =>
+        {
+            (t.text.to_string(), start + t.range.start as usize)
+        }
+        _ => (String::new(), offset),
+    };
+    let word_end = offset
+        + text[offset..]
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            .count();
+    let replace = TextRange::new(word_start, word_end);
+    let before = if word.is_empty() {
+        &toks[..]
+    } else {
+        &toks[..toks.len() - 1]
+    };
+    let member = before
+        .last()
+        .is_some_and(|t| t.text == "." || t.text == ">");
+    if let Some(prefix) = word.strip_prefix("trace_") {
+        if !member {
+            return Some(CompletionSite {
+                context: CompletionContext::TraceCall {
+                    prefix: prefix.to_string(),
+                },
+                replace,
+            });
+        }
+    }
+    let (callee, args) = enclosing_call(before)?;
+    let arg_index = args.len() - 1;
+    let context = if let Some((form, SiteNaming::ProviderArgs, _)) = site_form(&callee) {
+        match arg_index {
+            0 => CompletionContext::Provider { prefix: word },
+            1 => CompletionContext::ProviderEvent {
+                provider: args[0].iter().map(|t| t.text.as_ref()).collect(),
+                prefix: word,
+                with_payload: matches!(form, SiteForm::Tracepoint | SiteForm::DoTracepoint),
+            },
+            _ => return None,
+        }
+    } else {
+        let spec = decl_spec(&callee).filter(|s| s.kind == SpecKind::Instance)?;
+        let slot = spec.roles.iter().position(|r| *r == Role::ClassName)?;
+        if slot != arg_index {
+            return None;
+        }
+        let provider = spec
+            .roles
+            .iter()
+            .position(|r| *r == Role::Provider)
+            .and_then(|p| args.get(p))
+            .map(|a| a.iter().map(|t| t.text.as_ref()).collect());
+        CompletionContext::ClassSlot {
+            dialect: spec.dialect,
+            provider,
+            prefix: word,
+        }
+    };
+    Some(CompletionSite { context, replace })
+}
+
+/// The innermost unclosed call before the cursor: its callee and the tokens of each argument
+/// so far (the last one is the argument being typed).
+fn enclosing_call<'t, 'a>(toks: &'t [Tok<'a>]) -> Option<(String, Vec<&'t [Tok<'a>]>)> {
+    let mut depth = 0usize;
+    let mut commas = Vec::new();
+    for i in (0..toks.len()).rev() {
+        let t = &toks[i];
+        if t.kind != TokKind::Punct {
+            continue;
+        }
+        match t.text.as_ref() {
+            ")" => depth += 1,
+            "(" if depth > 0 => depth -= 1,
+            "(" => {
+                let callee = toks.get(i.checked_sub(1)?).filter(|c| c.is_ident())?;
+                let mut bounds = vec![i];
+                bounds.extend(commas.iter().rev());
+                bounds.push(toks.len());
+                let args = bounds.windows(2).map(|w| &toks[w[0] + 1..w[1]]).collect();
+                return Some((callee.text.to_string(), args));
+            }
+            "," if depth == 0 => commas.push(i),
+            ";" | "{" | "}" if depth == 0 => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// What a completion item inserts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CandidateKind {
+    Event,
+    Provider,
+    Class,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    pub label: String,
+    pub kind: CandidateKind,
+    /// The system (provider) and a one-line prototype.
+    pub detail: String,
+    /// Text to insert, in LSP snippet syntax (`${1:name}` placeholders).
+    pub snippet: String,
+    /// The declaring file, for documentation.
+    pub path: String,
+    pub score: u32,
+}
+
+/// `name(${1:a}, ${2:b})` snippet placeholders (names escaped for snippet syntax).
+fn placeholders(names: &[&str], first: usize) -> String {
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("${{{}:{}}}", i + first, n.replace(['$', '}', '\\'], "")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl WorkspaceIndex {
+    /// Ranked candidates for a context, at most `limit`; the flag says whether more matched.
+    pub fn complete(&self, context: &CompletionContext, limit: usize) -> (Vec<Candidate>, bool) {
+        // One candidate per label: an event declared under several `#if` branches is offered once.
+        let mut by_label: BTreeMap<String, Candidate> = BTreeMap::new();
+        let mut offer = |label: String, make: &dyn Fn(u32) -> Candidate, prefix: &str| {
+            if by_label.contains_key(&label) {
+                return;
+            }
+            if let Some(score) = fuzzy_score(prefix, &label) {
+                by_label.insert(label, make(score));
+            }
+        };
+        match context {
+            CompletionContext::TraceCall { prefix } => {
+                for (path, e) in self.all_events() {
+                    if e.dialect != Dialect::Kernel {
+                        continue;
+                    }
+                    let params = self.prototype(path, e);
+                    let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+                    let proto: Vec<String> = params
+                        .iter()
+                        .map(|p| format!("{} {}", p.ty, p.name).trim().to_string())
+                        .collect();
+                    offer(
+                        e.name.clone(),
+                        &|score| Candidate {
+                            label: format!("trace_{}", e.name),
+                            kind: CandidateKind::Event,
+                            detail: format!(
+                                "{} ({})",
+                                e.system.as_deref().unwrap_or("-"),
+                                proto.join(", ")
+                            ),
+                            snippet: format!("trace_{}({})", e.name, placeholders(&names, 1)),
+                            path: path.to_string(),
+                            score,
+                        },
+                        prefix,
+                    );
+                }
+            }
+            CompletionContext::Provider { prefix } => {
+                for (path, e) in self.all_events() {
+                    let Some(system) = e.system.as_ref().filter(|_| e.dialect == Dialect::Ust)
+                    else {
+                        continue;
+                    };
+                    offer(
+                        system.clone(),
+                        &|score| Candidate {
+                            label: system.clone(),
+                            kind: CandidateKind::Provider,
+                            detail: "LTTng-UST provider".to_string(),
+                            snippet: system.clone(),
+                            path: path.to_string(),
+                            score,
+                        },
+                        prefix,
+                    );
+                }
+            }
+            CompletionContext::ProviderEvent {
+                provider,
+                prefix,
+                with_payload,
+            } => {
+                for (path, e) in self.all_events() {
+                    if e.dialect != Dialect::Ust || e.system.as_deref() != Some(provider.as_str()) {
+                        continue;
+                    }
+                    let params = self.prototype(path, e);
+                    let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+                    let snippet = if *with_payload && !names.is_empty() {
+                        format!("{}, {}", e.name, placeholders(&names, 1))
+                    } else {
+                        e.name.clone()
+                    };
+                    let proto: Vec<String> = params
+                        .iter()
+                        .map(|p| format!("{} {}", p.ty, p.name))
+                        .collect();
+                    offer(
+                        e.name.clone(),
+                        &|score| Candidate {
+                            label: e.name.clone(),
+                            kind: CandidateKind::Event,
+                            detail: format!("{provider} ({})", proto.join(", ")),
+                            snippet: snippet.clone(),
+                            path: path.to_string(),
+                            score,
+                        },
+                        prefix,
+                    );
+                }
+            }
+            CompletionContext::ClassSlot {
+                dialect,
+                provider,
+                prefix,
+            } => {
+                for (path, entry) in self.files() {
+                    for c in &entry.index.classes {
+                        if c.dialect != *dialect || (provider.is_some() && c.system != *provider) {
+                            continue;
+                        }
+                        offer(
+                            c.name.clone(),
+                            &|score| Candidate {
+                                label: c.name.clone(),
+                                kind: CandidateKind::Class,
+                                detail: format!("{} class", c.system.as_deref().unwrap_or("-")),
+                                snippet: c.name.clone(),
+                                path: path.to_string(),
+                                score,
+                            },
+                            prefix,
+                        );
+                    }
+                }
+            }
+        }
+        let mut all: Vec<Candidate> = by_label.into_values().collect();
+        all.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.label.cmp(&b.label)));
+        let incomplete = all.len() > limit;
+        all.truncate(limit);
+        (all, incomplete)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(src: &str) -> Option<CompletionContext> {
+        let offset = src.find('|').unwrap();
+        let text = src.replace('|', "");
+        completion_context(&text, offset).map(|s| s.context)
+    }
+
+    #[test]
+    fn contexts() {
+        assert_eq!(
+            ctx("void f() { trace_sch| }"),
+            Some(CompletionContext::TraceCall {
+                prefix: "sch".into()
+            })
+        );
+        assert_eq!(ctx("void f() { ops->trace_sch| }"), None);
+        assert_eq!(
+            ctx("tracepoint(|"),
+            Some(CompletionContext::Provider { prefix: "".into() })
+        );
+        assert_eq!(
+            ctx("if (x) tracepoint(hello, gr|, 1)"),
+            Some(CompletionContext::ProviderEvent {
+                provider: "hello".into(),
+                prefix: "gr".into(),
+                with_payload: true
+            })
+        );
+        assert_eq!(
+            ctx("TRACEPOINT_EVENT_INSTANCE(app, |"),
+            Some(CompletionContext::ClassSlot {
+                dialect: Dialect::Ust,
+                provider: Some("app".into()),
+                prefix: "".into()
+            })
+        );
+        assert!(matches!(
+            ctx("DEFINE_EVENT(blk|"),
+            Some(CompletionContext::ClassSlot { .. })
+        ));
+        assert_eq!(ctx("DEFINE_EVENT(cls, |"), None);
+        assert_eq!(ctx("foo(|"), None);
+        assert_eq!(ctx("tracepoint(a, b); x|"), None);
+    }
+
+    #[test]
+    fn replace_range_covers_the_whole_word() {
+        let text = "x = trace_sched_sw;";
+        let site = completion_context(text, text.find("_sw").unwrap()).unwrap();
+        assert_eq!(site.replace, TextRange::new(4, 18));
+    }
+}
