@@ -27,9 +27,33 @@ pub struct LoadStats {
 /// Progress of a load, called from worker threads: (files done, files total).
 pub type Progress<'p> = &'p (dyn Fn(usize, usize) + Sync);
 
-/// Walks `root`, indexes every C source that may hold tracepoints, and returns the index with
-/// paths relative to `root` (always `/`-separated).
-pub fn load_tree(root: &Path, progress: Progress<'_>) -> Result<(WorkspaceIndex, LoadStats)> {
+/// How the loaded files are named in the index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathKeys {
+    /// Relative to the root, `/`-separated (the CLI's reports).
+    Relative,
+    /// Absolute, as the file system names them (the language server's URIs).
+    Absolute,
+}
+
+/// Walks `root`, indexes every C source that may hold tracepoints, and returns the index.
+pub fn load_tree(
+    root: &Path,
+    keys: PathKeys,
+    progress: Progress<'_>,
+) -> Result<(WorkspaceIndex, LoadStats)> {
+    let mut ws = WorkspaceIndex::new();
+    let stats = load_into(&mut ws, root, keys, progress)?;
+    Ok((ws, stats))
+}
+
+/// Like [`load_tree`], adding to an existing index (one call per workspace folder).
+pub fn load_into(
+    ws: &mut WorkspaceIndex,
+    root: &Path,
+    keys: PathKeys,
+    progress: Progress<'_>,
+) -> Result<LoadStats> {
     let started = Instant::now();
     if !root.is_dir() {
         bail!(
@@ -61,7 +85,10 @@ pub fn load_tree(root: &Path, progress: Progress<'_>) -> Result<(WorkspaceIndex,
             if !indexer::may_contain_tracepoints(&data) {
                 return None;
             }
-            let rel = relative(root, path);
+            let rel = match keys {
+                PathKeys::Relative => relative(root, path),
+                PathKeys::Absolute => path.to_string_lossy().into_owned(),
+            };
             let text: Arc<str> = match String::from_utf8(data) {
                 Ok(s) => Arc::from(s),
                 Err(e) => Arc::from(String::from_utf8_lossy(e.as_bytes()).into_owned()),
@@ -71,7 +98,6 @@ pub fn load_tree(root: &Path, progress: Progress<'_>) -> Result<(WorkspaceIndex,
         })
         .collect();
 
-    let mut ws = WorkspaceIndex::new();
     let files_indexed = indexed.len();
     for (rel, text, index) in indexed {
         ws.insert_indexed(&rel, text, index);
@@ -87,14 +113,13 @@ pub fn load_tree(root: &Path, progress: Progress<'_>) -> Result<(WorkspaceIndex,
     for (path, text, index) in second_pass {
         ws.insert_indexed(&path, text, index);
     }
-    let stats = LoadStats {
+    Ok(LoadStats {
         files_walked: total,
         files_indexed,
         bytes_read: bytes.into_inner() as u64,
         errors: errors.into_inner().unwrap_or_else(|p| p.into_inner()),
         elapsed: started.elapsed(),
-    };
-    Ok((ws, stats))
+    })
 }
 
 /// Every source file under `root` the indexer reads, in a stable order.

@@ -2,6 +2,7 @@
 //! as they land, the tracer core and the language server).
 
 mod load;
+mod lsp;
 mod report;
 
 use std::io::{IsTerminal, Write};
@@ -16,11 +17,16 @@ use indicatif::{ProgressBar, ProgressStyle};
 #[command(
     name = "tracer-lsp",
     version,
-    about = "Static tracepoints, first-class in the editor"
+    about = "Static tracepoints, first-class in the editor",
+    long_about = "Static tracepoints, first-class in the editor.\n\nWith no command (or with \
+                  --stdio), speaks the Language Server Protocol on stdin/stdout."
 )]
 struct Cli {
+    /// Speak LSP on stdin/stdout (the default when no command is given).
+    #[arg(long)]
+    stdio: bool,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -45,8 +51,9 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Index { dir, json } => index(&dir, json),
-        Command::Demo { dir } => demo(dir),
+        None => lsp::run_stdio(),
+        Some(Command::Index { dir, json }) => index(&dir, json),
+        Some(Command::Demo { dir }) => demo(dir),
     };
     if let Err(e) = result {
         eprintln!("tracer-lsp: {e:#}");
@@ -76,7 +83,7 @@ fn index(dir: &Path, json: bool) -> Result<()> {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     };
-    let (ws, stats) = load::load_tree(dir, &on_progress)?;
+    let (ws, stats) = load::load_tree(dir, load::PathKeys::Relative, &on_progress)?;
     bar.finish_and_clear();
     let report = report::index_report(&ws, stats.files_indexed);
     let mut out = std::io::stdout().lock();
@@ -134,7 +141,7 @@ fn demo(dir: Option<PathBuf>) -> Result<()> {
         .find(|p| p.is_dir())
         .context("no examples/ directory here; pass --dir DIR")?,
     };
-    let (ws, stats) = load::load_tree(&dir, &|_, _| {})?;
+    let (ws, stats) = load::load_tree(&dir, load::PathKeys::Relative, &|_, _| {})?;
     let report = report::index_report(&ws, stats.files_indexed);
     let t = report.totals();
     println!(

@@ -1,1 +1,327 @@
-//! End-to-end tests live in `tests/tests/`; this crate has no library code of its own.
+//! Support for the end-to-end tests: locating the built `tracer-lsp`, a throw-away copy of
+//! the examples, and a small LSP client that drives the real binary over stdio.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// The repository's root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The `tracer-lsp` debug binary, built first if needed (so `cargo test -p tracer-lsp-tests`
+/// works on its own).
+pub fn binary() -> PathBuf {
+    static BUILD: Once = Once::new();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"));
+    BUILD.call_once(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "-p", "tracer-lsp"])
+            .current_dir(repo_root())
+            .status()
+            .expect("run cargo build -p tracer-lsp");
+        assert!(status.success(), "cargo build -p tracer-lsp failed");
+    });
+    target.join("debug").join("tracer-lsp")
+}
+
+/// A fresh copy of `examples/` in a temporary directory, removed on drop.
+pub struct Fixture {
+    pub root: PathBuf,
+}
+
+impl Fixture {
+    pub fn examples() -> Fixture {
+        let root = std::env::temp_dir().join(format!(
+            "tracer-lsp-test-{}-{}",
+            std::process::id(),
+            unique()
+        ));
+        copy_dir(&repo_root().join("examples"), &root);
+        Fixture { root }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    pub fn uri(&self, rel: &str) -> String {
+        format!("file://{}", self.path(rel).display())
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path(rel)).expect("read fixture file")
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create fixture dir");
+    for entry in std::fs::read_dir(from).expect("read examples") {
+        let entry = entry.expect("dir entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy fixture file");
+        }
+    }
+}
+
+/// The 0-based (line, UTF-16 column) of the first occurrence of `needle` in `text`, plus
+/// `delta` columns.
+pub fn position_of(text: &str, needle: &str, delta: u32) -> Value {
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("`{needle}` not in text"));
+    let line = text[..at].matches('\n').count();
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let col = text[line_start..at].encode_utf16().count() as u32 + delta;
+    json!({"line": line, "character": col})
+}
+
+/// A client speaking LSP to a `tracer-lsp --stdio` child process.
+pub struct LspClient {
+    child: Child,
+    stdin: ChildStdin,
+    incoming: Receiver<Value>,
+    next_id: i64,
+    /// Notifications and server requests seen so far, in arrival order.
+    pub seen: Vec<Value>,
+    /// How far `seen` has been searched by [`LspClient::next_diagnostics`].
+    diagnostics_read: usize,
+}
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+impl LspClient {
+    pub fn start() -> LspClient {
+        let mut child = Command::new(binary())
+            .arg("--stdio")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start tracer-lsp --stdio");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, incoming) = channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            while let Some(msg) = read_message(&mut reader) {
+                if tx.send(msg).is_err() {
+                    break;
+                }
+            }
+        });
+        LspClient {
+            child,
+            stdin,
+            incoming,
+            next_id: 1,
+            seen: Vec::new(),
+            diagnostics_read: 0,
+        }
+    }
+
+    /// `initialize` (with progress, snippets and watcher registration) and `initialized`,
+    /// then waits for the start-up indexing's progress `end`.
+    pub fn initialize(&mut self, root: &Path) -> Value {
+        let uri = format!("file://{}", root.display());
+        let result = self.request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": uri,
+                "workspaceFolders": [{"uri": uri, "name": "fixture"}],
+                "capabilities": {
+                    "window": {"workDoneProgress": true},
+                    "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}},
+                    "textDocument": {"completion": {"completionItem": {"snippetSupport": true}}}
+                },
+                "initializationOptions": {"diagnostics": {"unusedEvents": false}}
+            }),
+        );
+        self.notify("initialized", json!({}));
+        self.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end");
+        result
+    }
+
+    pub fn notify(&mut self, method: &str, params: Value) {
+        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// Sends a request and waits for its response; returns `result`, panicking on an error.
+    pub fn request(&mut self, method: &str, params: Value) -> Value {
+        let response = self.request_raw(method, params);
+        if let Some(err) = response.get("error") {
+            panic!("{method} failed: {err}");
+        }
+        response["result"].clone()
+    }
+
+    /// Sends a request and returns the whole response (result or error).
+    pub fn request_raw(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        self.wait_response(&json!(id))
+    }
+
+    pub fn wait_response(&mut self, id: &Value) -> Value {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let msg = self.next_message(deadline);
+            if msg.get("method").is_none() && &msg["id"] == id {
+                return msg;
+            }
+            self.absorb(msg);
+        }
+    }
+
+    /// Waits for a notification or server request matching `pred` (looking at those already
+    /// seen first) and returns it.
+    pub fn wait_for(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        if let Some(m) = self.seen.iter().find(|m| pred(m)) {
+            return m.clone();
+        }
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let msg = self.next_message(deadline);
+            let hit = pred(&msg);
+            self.absorb(msg.clone());
+            if hit {
+                return msg;
+            }
+        }
+    }
+
+    /// The next `publishDiagnostics` of `uri` not returned before (they come in order).
+    pub fn next_diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        let is_it = |m: &Value| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        };
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(i) = self.seen[self.diagnostics_read..].iter().position(is_it) {
+                let at = self.diagnostics_read + i;
+                self.diagnostics_read = at + 1;
+                return self.seen[at]["params"]["diagnostics"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+            }
+            let msg = self.next_message(deadline);
+            self.absorb(msg);
+        }
+    }
+
+    pub fn open(&mut self, uri: &str, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "c", "version": 1, "text": text}}),
+        );
+    }
+
+    pub fn send_bytes(&mut self, body: &[u8]) {
+        let header = format!("Content-Length: {}\r\n\r\n", body.len());
+        self.stdin
+            .write_all(header.as_bytes())
+            .expect("write header");
+        self.stdin.write_all(body).expect("write body");
+        self.stdin.flush().expect("flush");
+    }
+
+    fn send(&mut self, msg: &Value) {
+        let body = serde_json::to_vec(msg).expect("serialize");
+        self.send_bytes(&body);
+    }
+
+    fn next_message(&mut self, deadline: Instant) -> Value {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match self.incoming.recv_timeout(left) {
+            Ok(m) => m,
+            Err(RecvTimeoutError::Timeout) => panic!(
+                "no message from the server within {TIMEOUT:?}; seen: {:#?}",
+                self.seen
+            ),
+            Err(RecvTimeoutError::Disconnected) => panic!("the server closed its stdout"),
+        }
+    }
+
+    /// Records a notification; answers a server request the way a plain editor would.
+    fn absorb(&mut self, msg: Value) {
+        if msg.get("method").is_some() && msg.get("id").is_some() {
+            let result = match msg["method"].as_str() {
+                Some("workspace/configuration") => json!([]),
+                _ => Value::Null,
+            };
+            self.send(&json!({"jsonrpc": "2.0", "id": msg["id"], "result": result}));
+        }
+        self.seen.push(msg);
+    }
+
+    /// `shutdown` then `exit`; returns the process's exit code.
+    pub fn shutdown(mut self) -> Option<i32> {
+        self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        None
+    }
+}
+
+impl Drop for LspClient {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn read_message(reader: &mut impl BufRead) -> Option<Value> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.strip_prefix("Content-Length:") {
+            length = v.trim().parse().ok();
+        }
+    }
+    let mut body = vec![0; length?];
+    reader.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}

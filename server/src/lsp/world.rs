@@ -1,0 +1,117 @@
+//! The server's state, in one place: the workspace index, the open documents, the options.
+//!
+//! Every change is applied synchronously under the locks (indexing one file takes
+//! milliseconds), so a handler that applies an edit before its first `.await` guarantees that
+//! every later request sees it. Open documents always win over the disk: when the background
+//! load finishes, their text is applied on top of what it read.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use indexer::query::diagnostics::DiagnosticOptions;
+use indexer::{Language, LineIndex, WorkspaceIndex};
+use tower_lsp_server::ls_types::TextDocumentContentChangeEvent;
+
+use super::convert;
+
+#[derive(Default)]
+pub struct World {
+    index: RwLock<WorkspaceIndex>,
+    /// Open documents: path to current text.
+    docs: Mutex<HashMap<String, Arc<str>>>,
+    pub diagnostics: RwLock<DiagnosticOptions>,
+    /// Set once every workspace folder has been indexed.
+    pub ready: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl World {
+    pub fn read(&self) -> RwLockReadGuard<'_, WorkspaceIndex> {
+        self.index.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, WorkspaceIndex> {
+        self.index.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    pub fn open(&self, path: &str, text: String) {
+        let text: Arc<str> = Arc::from(text);
+        lock(&self.docs).insert(path.to_string(), text.clone());
+        self.write().set_file(path, text);
+    }
+
+    /// Applies LSP content changes (incremental or whole) to an open document.
+    pub fn change(&self, path: &str, changes: Vec<TextDocumentContentChangeEvent>) {
+        let mut docs = lock(&self.docs);
+        let Some(current) = docs.get(path) else {
+            return;
+        };
+        let mut text = current.to_string();
+        for change in changes {
+            match change.range {
+                Some(range) => {
+                    let lines = LineIndex::new(&text);
+                    let start = convert::offset_in(&text, &lines, range.start) as usize;
+                    let end = (convert::offset_in(&text, &lines, range.end) as usize).max(start);
+                    text.replace_range(start..end, &change.text);
+                }
+                None => text = change.text,
+            }
+        }
+        let text: Arc<str> = Arc::from(text);
+        docs.insert(path.to_string(), text.clone());
+        self.write().set_file(path, text);
+    }
+
+    /// A closed document goes back to what the disk holds.
+    pub fn close(&self, path: &str) {
+        lock(&self.docs).remove(path);
+        self.reload_from_disk(path);
+    }
+
+    /// A file changed on disk (watcher): re-read it unless it is open in the editor.
+    pub fn changed_on_disk(&self, path: &str) {
+        if !lock(&self.docs).contains_key(path) {
+            self.reload_from_disk(path);
+        }
+    }
+
+    fn reload_from_disk(&self, path: &str) {
+        if Language::of_path(path).is_none() {
+            return;
+        }
+        match std::fs::read(Path::new(path)) {
+            Ok(data) if indexer::may_contain_tracepoints(&data) => {
+                let text = String::from_utf8(data)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                self.write().set_file(path, Arc::from(text));
+            }
+            _ => self.write().remove_file(path),
+        }
+    }
+
+    /// Installs the result of the background load, with the open documents on top.
+    pub fn install(&self, mut loaded: WorkspaceIndex) {
+        let docs = lock(&self.docs);
+        for (path, text) in docs.iter() {
+            loaded.set_file(path, text.clone());
+        }
+        *self.write() = loaded;
+        self.ready.store(true, Ordering::Release);
+    }
+
+    pub fn open_paths(&self) -> Vec<String> {
+        let mut paths: Vec<String> = lock(&self.docs).keys().cloned().collect();
+        paths.sort();
+        paths
+    }
+}
