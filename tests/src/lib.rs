@@ -15,9 +15,13 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The `tracer-lsp` debug binary, built first if needed (so `cargo test -p tracer-lsp-tests`
-/// works on its own).
+/// The `tracer-lsp` binary: `$TRACER_LSP_BIN` when set (benchmarks use a release build),
+/// else the debug build, built first if needed (so `cargo test -p tracer-lsp-tests` works on
+/// its own).
 pub fn binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("TRACER_LSP_BIN") {
+        return PathBuf::from(bin);
+    }
     static BUILD: Once = Once::new();
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -165,6 +169,11 @@ impl LspClient {
         self.notify("initialized", json!({}));
         self.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end");
         result
+    }
+
+    /// The server's process id (benchmarks read its memory from `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn notify(&mut self, method: &str, params: Value) {
