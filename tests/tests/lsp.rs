@@ -398,3 +398,42 @@ fn positions_are_utf16_with_non_ascii_text_before_the_cursor() {
     );
     assert_eq!(hover["range"]["end"], position_of(text, "(1, 2, 3)", 0));
 }
+
+#[test]
+fn files_changed_on_disk_are_reindexed_through_the_watcher() {
+    let (fx, mut client) = started();
+    let header = fx.path("kernel-style/trace/events/extra.h");
+    std::fs::write(
+        &header,
+        "#define TRACE_SYSTEM extra\nDECLARE_TRACE(extra_event, TP_PROTO(int a), TP_ARGS(a));\n",
+    )
+    .unwrap();
+    let uri = fx.uri("kernel-style/uses_extra.c");
+    client.open(&uri, "void f(void) { trace_extra_event(1); }\n");
+    assert!(client
+        .request(
+            "textDocument/definition",
+            json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 20}})
+        )
+        .is_null());
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": fx.uri("kernel-style/trace/events/extra.h"), "type": 1}]}),
+    );
+    let defs = client.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 20}}),
+    );
+    assert_eq!(defs[0]["uri"], fx.uri("kernel-style/trace/events/extra.h"));
+    std::fs::remove_file(&header).unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": fx.uri("kernel-style/trace/events/extra.h"), "type": 3}]}),
+    );
+    assert!(client
+        .request(
+            "textDocument/definition",
+            json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 20}})
+        )
+        .is_null());
+}
