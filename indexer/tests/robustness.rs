@@ -91,3 +91,16 @@ fn positions_are_utf16_after_non_ascii_text() {
     let prefix = &line2[..line2.find("(ev,").unwrap() + 1];
     assert_eq!(pos.utf16_col as usize, prefix.encode_utf16().count());
 }
+
+#[test]
+fn huge_files_get_a_partial_index_of_their_beginning() {
+    let head = "DECLARE_TRACE(early, TP_PROTO(int a), TP_ARGS(a));\n";
+    let tail = "DECLARE_TRACE(late, TP_PROTO(int a), TP_ARGS(a));\n";
+    let mut text = String::with_capacity(40 << 20);
+    text.push_str(head);
+    text.push_str(&" ".repeat(40 << 20));
+    text.push_str(tail);
+    let idx = index_file("huge.h", &text, &[]);
+    let names: Vec<&str> = idx.events.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["early"]);
+}

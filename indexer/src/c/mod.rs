@@ -31,9 +31,20 @@ const MAX_EXPANSION_DEPTH: u32 = 16;
 /// Wrappers that each use two others grow exponentially: a file gets this many expansions.
 const EXPANSION_BUDGET: u32 = 100_000;
 
+/// Text past this size is not indexed: tokens take several times the text's memory, and no
+/// real tracepoint header comes near it (the largest files of the Linux tree that mention a
+/// tracepoint word are a few MB of generated register definitions).
+pub const MAX_INDEXED_BYTES: usize = 32 << 20;
+
 /// Indexes one C file. `imports` are the wrapper macros of the headers it includes, which its
-/// own `#define`s override.
+/// own `#define`s override. A file larger than [`MAX_INDEXED_BYTES`] gets a partial index of
+/// its beginning.
 pub fn index_c(text: &str, imports: &[WrapperMacro]) -> FileIndex {
+    let mut cut = text.len().min(MAX_INDEXED_BYTES);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let text = &text[..cut];
     let lexed = lex(text);
     let mut r = Recognizer {
         text,
