@@ -4,12 +4,12 @@
 //! The context comes from the tokens just before the cursor, so it works in the middle of an
 //! edit that does not parse.
 
-use std::collections::BTreeMap;
+use std::collections::HashSet;
 
 use super::fuzzy_score;
 use crate::c::specs::{decl_spec, site_form, Role, SiteNaming, SpecKind};
 use crate::lex::{lex_fragment, Tok, TokKind};
-use crate::model::{Dialect, SiteForm, TextRange};
+use crate::model::{Dialect, EventClass, EventDecl, SiteForm, TextRange};
 use crate::workspace::WorkspaceIndex;
 
 /// What is being typed at the cursor.
@@ -179,101 +179,58 @@ fn placeholders(names: &[&str], first: usize) -> String {
         .join(", ")
 }
 
+/// The score of `key` when it matches and was not offered yet.
+fn offer<'w>(seen: &mut HashSet<&'w str>, key: &'w str, prefix: &str) -> Option<u32> {
+    let score = fuzzy_score(prefix, key)?;
+    seen.insert(key).then_some(score)
+}
+
+/// What a ranked entry will become, kept as references until it makes the cut.
+enum Source<'w> {
+    Event(&'w str, &'w EventDecl),
+    Provider(&'w str, &'w str),
+    Class(&'w str, &'w EventClass),
+}
+
 impl WorkspaceIndex {
     /// Ranked candidates for a context, at most `limit`; the flag says whether more matched.
+    ///
+    /// Names are scored first and only the `limit` best become items: on the Linux tree
+    /// `trace_s` matches thousands of events, and formatting each one's prototype cost more
+    /// than everything else.
     pub fn complete(&self, context: &CompletionContext, limit: usize) -> (Vec<Candidate>, bool) {
-        // One candidate per label: an event declared under several `#if` branches is offered once.
-        let mut by_label: BTreeMap<String, Candidate> = BTreeMap::new();
-        let mut offer = |label: String, make: &dyn Fn(u32) -> Candidate, prefix: &str| {
-            if by_label.contains_key(&label) {
-                return;
-            }
-            if let Some(score) = fuzzy_score(prefix, &label) {
-                by_label.insert(label, make(score));
-            }
-        };
+        let mut ranked: Vec<(u32, &str, Source<'_>)> = Vec::new();
+        // One candidate per name: an event declared under several `#if` branches is offered once.
+        let mut seen: HashSet<&str> = HashSet::new();
         match context {
             CompletionContext::TraceCall { prefix } => {
                 for (path, e) in self.all_events() {
-                    if e.dialect != Dialect::Kernel {
-                        continue;
+                    if e.dialect == Dialect::Kernel {
+                        if let Some(score) = offer(&mut seen, &e.name, prefix) {
+                            ranked.push((score, &e.name, Source::Event(path, e)));
+                        }
                     }
-                    let params = self.prototype(path, e);
-                    let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
-                    let proto: Vec<String> = params
-                        .iter()
-                        .map(|p| format!("{} {}", p.ty, p.name).trim().to_string())
-                        .collect();
-                    offer(
-                        e.name.clone(),
-                        &|score| Candidate {
-                            label: format!("trace_{}", e.name),
-                            kind: CandidateKind::Event,
-                            detail: format!(
-                                "{} ({})",
-                                e.system.as_deref().unwrap_or("-"),
-                                proto.join(", ")
-                            ),
-                            snippet: format!("trace_{}({})", e.name, placeholders(&names, 1)),
-                            path: path.to_string(),
-                            score,
-                        },
-                        prefix,
-                    );
                 }
             }
             CompletionContext::Provider { prefix } => {
                 for (path, e) in self.all_events() {
-                    let Some(system) = e.system.as_ref().filter(|_| e.dialect == Dialect::Ust)
-                    else {
-                        continue;
-                    };
-                    offer(
-                        system.clone(),
-                        &|score| Candidate {
-                            label: system.clone(),
-                            kind: CandidateKind::Provider,
-                            detail: "LTTng-UST provider".to_string(),
-                            snippet: system.clone(),
-                            path: path.to_string(),
-                            score,
-                        },
-                        prefix,
-                    );
+                    if let Some(system) = e.system.as_deref().filter(|_| e.dialect == Dialect::Ust)
+                    {
+                        if let Some(score) = offer(&mut seen, system, prefix) {
+                            ranked.push((score, system, Source::Provider(path, system)));
+                        }
+                    }
                 }
             }
             CompletionContext::ProviderEvent {
-                provider,
-                prefix,
-                with_payload,
+                provider, prefix, ..
             } => {
                 for (path, e) in self.all_events() {
-                    if e.dialect != Dialect::Ust || e.system.as_deref() != Some(provider.as_str()) {
-                        continue;
+                    if e.dialect == Dialect::Ust && e.system.as_deref() == Some(provider.as_str()) {
+                        if let Some(score) = offer(&mut seen, &e.name, prefix) {
+                            ranked.push((score, &e.name, Source::Event(path, e)));
+                        }
                     }
-                    let params = self.prototype(path, e);
-                    let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
-                    let snippet = if *with_payload && !names.is_empty() {
-                        format!("{}, {}", e.name, placeholders(&names, 1))
-                    } else {
-                        e.name.clone()
-                    };
-                    let proto: Vec<String> = params
-                        .iter()
-                        .map(|p| format!("{} {}", p.ty, p.name))
-                        .collect();
-                    offer(
-                        e.name.clone(),
-                        &|score| Candidate {
-                            label: e.name.clone(),
-                            kind: CandidateKind::Event,
-                            detail: format!("{provider} ({})", proto.join(", ")),
-                            snippet: snippet.clone(),
-                            path: path.to_string(),
-                            score,
-                        },
-                        prefix,
-                    );
                 }
             }
             CompletionContext::ClassSlot {
@@ -283,30 +240,74 @@ impl WorkspaceIndex {
             } => {
                 for (path, entry) in self.files() {
                     for c in &entry.index.classes {
-                        if c.dialect != *dialect || (provider.is_some() && c.system != *provider) {
-                            continue;
+                        if c.dialect == *dialect && (provider.is_none() || c.system == *provider) {
+                            if let Some(score) = offer(&mut seen, &c.name, prefix) {
+                                ranked.push((score, &c.name, Source::Class(path, c)));
+                            }
                         }
-                        offer(
-                            c.name.clone(),
-                            &|score| Candidate {
-                                label: c.name.clone(),
-                                kind: CandidateKind::Class,
-                                detail: format!("{} class", c.system.as_deref().unwrap_or("-")),
-                                snippet: c.name.clone(),
-                                path: path.to_string(),
-                                score,
-                            },
-                            prefix,
-                        );
                     }
                 }
             }
         }
-        let mut all: Vec<Candidate> = by_label.into_values().collect();
-        all.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.label.cmp(&b.label)));
-        let incomplete = all.len() > limit;
-        all.truncate(limit);
-        (all, incomplete)
+        ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        let incomplete = ranked.len() > limit;
+        ranked.truncate(limit);
+        let items = ranked
+            .into_iter()
+            .map(|(score, _, source)| self.candidate(context, source, score))
+            .collect();
+        (items, incomplete)
+    }
+
+    fn candidate(&self, context: &CompletionContext, source: Source<'_>, score: u32) -> Candidate {
+        match source {
+            Source::Event(path, e) => {
+                let params = self.prototype(path, e);
+                let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+                let proto: Vec<String> = params
+                    .iter()
+                    .map(|p| format!("{} {}", p.ty, p.name).trim().to_string())
+                    .collect();
+                let system = e.system.as_deref().unwrap_or("-");
+                let (label, snippet) = match context {
+                    CompletionContext::ProviderEvent {
+                        with_payload: true, ..
+                    } if !names.is_empty() => (
+                        e.name.clone(),
+                        format!("{}, {}", e.name, placeholders(&names, 1)),
+                    ),
+                    CompletionContext::ProviderEvent { .. } => (e.name.clone(), e.name.clone()),
+                    _ => (
+                        format!("trace_{}", e.name),
+                        format!("trace_{}({})", e.name, placeholders(&names, 1)),
+                    ),
+                };
+                Candidate {
+                    label,
+                    kind: CandidateKind::Event,
+                    detail: format!("{system} ({})", proto.join(", ")),
+                    snippet,
+                    path: path.to_string(),
+                    score,
+                }
+            }
+            Source::Provider(path, system) => Candidate {
+                label: system.to_string(),
+                kind: CandidateKind::Provider,
+                detail: "LTTng-UST provider".to_string(),
+                snippet: system.to_string(),
+                path: path.to_string(),
+                score,
+            },
+            Source::Class(path, c) => Candidate {
+                label: c.name.clone(),
+                kind: CandidateKind::Class,
+                detail: format!("{} class", c.system.as_deref().unwrap_or("-")),
+                snippet: c.name.clone(),
+                path: path.to_string(),
+                score,
+            },
+        }
     }
 }
 

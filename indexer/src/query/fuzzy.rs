@@ -18,7 +18,7 @@ pub fn fuzzy_score(pattern: &str, candidate: &str) -> Option<u32> {
     if cand.len() >= pat.len() && cand[..pat.len()].eq_ignore_ascii_case(pat) {
         return Some(10_000 - (cand.len() - pat.len()).min(9_999) as u32);
     }
-    if pat.len() > cand.len() {
+    if pat.len() > cand.len() || !is_subsequence(pat, cand) {
         return None;
     }
     // best[j]: the best score with the current pattern character matched at cand[j].
@@ -51,6 +51,11 @@ pub fn fuzzy_score(pattern: &str, candidate: &str) -> Option<u32> {
     }
     let top = best.into_iter().max()?;
     (top > 0).then(|| (top - (cand.len() / 8) as i32).max(1) as u32)
+}
+
+fn is_subsequence(pat: &[u8], cand: &[u8]) -> bool {
+    let mut rest = cand.iter();
+    pat.iter().all(|p| rest.any(|c| c.eq_ignore_ascii_case(p)))
 }
 
 #[cfg(test)]
