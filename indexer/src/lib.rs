@@ -1,15 +1,18 @@
-//! The tracepoint indexer: C (and, later, Rust) sources in, a tracepoint model out.
+//! The tracepoint indexer: C and Rust sources (and DTrace provider scripts) in, a tracepoint
+//! model out.
 //!
 //! Architecture invariant: this crate is pure. It takes `(path, text)` pairs and returns plain
 //! data with byte ranges; it never touches the file system, spawns no threads, and knows
 //! nothing of LSP. Callers (the server, the CLI) own I/O and parallelism.
 
 mod c;
+mod dscript;
 mod lex;
 mod line_index;
 pub mod model;
 mod prefilter;
 pub mod query;
+mod rust;
 mod workspace;
 
 pub use line_index::{LineIndex, Position};
@@ -22,6 +25,9 @@ pub use workspace::{FileEntry, ResolvedSite, WorkspaceIndex};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Language {
     C,
+    Rust,
+    /// A DTrace provider script (`provider p { probe e(int); };`), as the `usdt` crate reads.
+    DScript,
 }
 
 impl Language {
@@ -29,6 +35,8 @@ impl Language {
         let ext = path.rsplit_once('.')?.1;
         match ext {
             "c" | "h" | "cc" | "cpp" | "cxx" | "hh" | "hpp" | "hxx" | "tp" => Some(Language::C),
+            "rs" => Some(Language::Rust),
+            "d" => Some(Language::DScript),
             _ => None,
         }
     }
@@ -39,6 +47,8 @@ impl Language {
 pub fn index_file(path: &str, text: &str, imports: &[WrapperMacro]) -> FileIndex {
     match Language::of_path(path) {
         Some(Language::C) => c::index_c(text, imports),
+        Some(Language::Rust) => rust::index_rust(text),
+        Some(Language::DScript) => dscript::index_dscript(text),
         None => FileIndex::default(),
     }
 }

@@ -45,6 +45,16 @@ pub enum Dialect {
     LttngModules,
     /// SystemTap SDT / USDT `DTRACE_PROBEn` / `STAP_PROBEn`: sites that declare their event.
     Sdt,
+    /// tracer-core's Rust macro `tracepoint!(prov, name, field = value, …)`: sites that
+    /// declare their event.
+    Tracer,
+    /// The `usdt` crate: `#[usdt::provider] mod p { fn e(..) {} }` or a `.d` provider script;
+    /// sites `p::e!(|| …)`.
+    Usdt,
+    /// The `probe` crate: `probe!(prov, name, args…)`, sites that declare their event.
+    Probe,
+    /// Rust-for-Linux `declare_trace! { fn name(..); }`; sites are plain calls.
+    Rfl,
 }
 
 impl Dialect {
@@ -54,6 +64,10 @@ impl Dialect {
             Dialect::Ust => "ust",
             Dialect::LttngModules => "lttng-modules",
             Dialect::Sdt => "sdt",
+            Dialect::Tracer => "tracer",
+            Dialect::Usdt => "usdt",
+            Dialect::Probe => "probe",
+            Dialect::Rfl => "rfl",
         }
     }
 }
@@ -103,6 +117,9 @@ pub struct EventDecl {
     pub class_range: Option<TextRange>,
     /// lttng-modules `_MAP` forms: the name the event has in a trace.
     pub map: Option<String>,
+    /// A `usdt` provider renamed by `#[usdt::provider(provider = "…")]`: the module whose
+    /// macros fire the probes (`module::event!(…)`), when it differs from the system.
+    pub module: Option<String>,
     pub payload: Payload,
     pub loglevel: Option<String>,
     /// The `#if` conditions in effect, joined with `&&` (`None` at top level).
@@ -152,6 +169,12 @@ pub enum SiteForm {
     TracepointEnabled,
     /// `DTRACE_PROBEn(prov, name, args)` / `STAP_PROBEn(...)`
     Sdt,
+    /// `tracer_core::tracepoint!(prov, name, field = value, …)`
+    TracerMacro,
+    /// `provider::event!(|| args)` (the `usdt` crate)
+    Usdt,
+    /// `probe!(prov, name, args…)` / `probe_lazy!(…)` (the `probe` crate)
+    Probe,
 }
 
 impl SiteForm {
@@ -166,6 +189,9 @@ impl SiteForm {
             SiteForm::DoTracepoint => "do_tracepoint",
             SiteForm::TracepointEnabled => "tracepoint_enabled",
             SiteForm::Sdt => "sdt",
+            SiteForm::TracerMacro => "tracepoint!",
+            SiteForm::Usdt => "usdt",
+            SiteForm::Probe => "probe",
         }
     }
 }

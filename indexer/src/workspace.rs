@@ -319,13 +319,26 @@ impl WorkspaceIndex {
     /// What a site refers to, or `None` when no declaration in the workspace matches.
     pub fn resolve(&self, site: &ProbeSite) -> Option<ResolvedSite<'_>> {
         let matching = |name: &str| -> Vec<(&str, &EventDecl)> {
-            self.declarations(name)
+            let decls = self.declarations(name);
+            if let Some(p) = &site.provider {
+                let named = |n: &Option<String>| n.as_deref() == Some(p.as_str());
+                return decls
+                    .into_iter()
+                    .filter(|(_, d)| named(&d.system) || named(&d.module))
+                    .collect();
+            }
+            // A provider-less call (`trace_X(`, a Rust-for-Linux call) names a kernel
+            // tracepoint: its C and Rust declarations, else the lttng-modules probes on it.
+            let (kernel, rest): (Vec<_>, Vec<_>) = decls
                 .into_iter()
-                .filter(|(_, d)| match &site.provider {
-                    Some(p) => d.system.as_deref() == Some(p.as_str()),
-                    None => !matches!(d.dialect, Dialect::Ust | Dialect::Sdt),
-                })
-                .collect()
+                .partition(|(_, d)| matches!(d.dialect, Dialect::Kernel | Dialect::Rfl));
+            if kernel.is_empty() {
+                rest.into_iter()
+                    .filter(|(_, d)| d.dialect == Dialect::LttngModules)
+                    .collect()
+            } else {
+                kernel
+            }
         };
         let decls = matching(&site.event);
         if !decls.is_empty() {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use indexer::query::completion::{completion_context, CompletionContext};
 use indexer::query::diagnostics::{DiagnosticOptions, Severity};
-use indexer::{FileRange, WorkspaceIndex};
+use indexer::{Dialect, FileRange, Language, WorkspaceIndex};
 
 const HEADER: &str = r#"#define TRACE_SYSTEM sched
 TRACE_EVENT(sched_switch, TP_PROTO(bool preempt, struct task_struct *prev), TP_ARGS(preempt, prev),
@@ -85,7 +85,7 @@ fn references_from_a_declaration_and_from_a_site() {
 fn completion_after_trace_offers_snippets_with_prototype_names() {
     let (ws, at) = workspace("void f(void) { trace_sch$0 }");
     let text = ws.file("main.c").unwrap().text.clone();
-    let site = completion_context(&text, at as usize).unwrap();
+    let site = completion_context(Language::C, &text, at as usize).unwrap();
     assert_eq!(
         site.context,
         CompletionContext::TraceCall {
@@ -117,11 +117,15 @@ fn completion_after_trace_offers_snippets_with_prototype_names() {
 fn completion_of_provider_then_event() {
     let (ws, at) = workspace("void f(void) { tracepoint(app, st$0 }");
     let text = ws.file("main.c").unwrap().text.clone();
-    let site = completion_context(&text, at as usize).unwrap();
+    let site = completion_context(Language::C, &text, at as usize).unwrap();
     let (items, _) = ws.complete(&site.context, 100);
     assert_eq!(items[0].label, "start");
     assert_eq!(items[0].snippet, "start, ${1:id}, ${2:path}");
-    let (providers, _) = ws.complete(&CompletionContext::Provider { prefix: "a".into() }, 100);
+    let providers_of = CompletionContext::Provider {
+        dialect: Dialect::Ust,
+        prefix: "a".into(),
+    };
+    let (providers, _) = ws.complete(&providers_of, 100);
     assert_eq!(providers[0].label, "app");
 }
 

@@ -200,3 +200,30 @@ fn includes_resolve_relative_then_by_longest_shared_prefix() {
     );
     assert_eq!(w.resolve_include("x.c", "missing.h"), None);
 }
+
+#[test]
+fn rust_for_linux_calls_resolve_to_the_rust_and_c_declarations() {
+    let c = "#define TRACE_SYSTEM rs\nTRACE_EVENT(rust_sample_loaded, TP_PROTO(int magic), TP_ARGS(magic), TP_STRUCT__entry(), TP_fast_assign(), TP_printk(\"\"));\n";
+    let rs = "mod trace {\n    kernel::declare_trace! {\n        unsafe fn rust_sample_loaded(magic: c_int);\n    }\n    pub fn loaded(m: i32) {\n        unsafe { rust_sample_loaded(m as c_int) }\n    }\n}\n";
+    let w = ws(&[
+        ("include/trace/events/rs.h", c),
+        ("samples/rust/sample.rs", rs),
+    ]);
+    let site = &w.file("samples/rust/sample.rs").unwrap().index.sites[0];
+    let r = w.resolve(site).expect("resolves");
+    let paths: Vec<&str> = r.decls.iter().map(|(p, _)| *p).collect();
+    assert_eq!(
+        paths,
+        ["include/trace/events/rs.h", "samples/rust/sample.rs"]
+    );
+}
+
+#[test]
+fn renamed_usdt_providers_resolve_through_their_module() {
+    let decl = "#[usdt::provider(provider = \"dropshot\")]\nmod probes {\n    fn request__start(_: &Info) {}\n}\n";
+    let site = "fn serve() {\n    probes::request__start!(|| Info::new());\n}\n";
+    let w = ws(&[("src/dtrace.rs", decl), ("src/server.rs", site)]);
+    let s = &w.file("src/server.rs").unwrap().index.sites[0];
+    let r = w.resolve(s).expect("resolves through the module name");
+    assert_eq!(r.system(), Some("dropshot"));
+}

@@ -82,7 +82,8 @@ pub fn load_into(
                 }
             };
             bytes.fetch_add(data.len(), Ordering::Relaxed);
-            if !indexer::may_contain_tracepoints(&data) {
+            let language = path.to_str().and_then(Language::of_path)?;
+            if !indexer::may_contain_tracepoints(language, &data) {
                 return None;
             }
             let rel = match keys {

@@ -44,7 +44,7 @@ fn json_has_exactly_the_documented_shape() {
         keys,
         BTreeSet::from(["classes", "events", "files", "sites"])
     );
-    assert_eq!(v["files"], 4);
+    assert_eq!(v["files"], 5);
     let event_keys: BTreeSet<&str> = v["events"][0]
         .as_object()
         .unwrap()
@@ -131,7 +131,7 @@ fn summary_and_errors_for_people() {
     let dir = examples();
     let out = tracer_lsp(&["index", dir.to_str().unwrap()]);
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("files indexed            4"), "{text}");
+    assert!(text.contains("files indexed            5"), "{text}");
     assert!(text.contains("unresolved sites         0"), "{text}");
 
     let out = tracer_lsp(&["index", "/nonexistent/tree"]);
@@ -151,4 +151,21 @@ fn demo_prints_probe_site_lines() {
         "{text}"
     );
     assert!(text.contains("→ demo_sched:demo_migrate_out"), "{text}");
+}
+
+#[test]
+fn rust_events_and_sites_carry_their_dialect() {
+    let v = index_json();
+    let done = find(&v["events"], |e| e["name"] == "request_done")[0];
+    assert_eq!(done["dialect"], "tracer");
+    assert_eq!(done["system"], "hello_rs");
+    assert_eq!(done["file"], "rust/src/main.rs");
+    let lines: Vec<u64> = find(&v["sites"], |s| s["event"] == "request_done")
+        .iter()
+        .map(|s| s["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [15, 28]);
+    let site = find(&v["sites"], |s| s["event"] == "request_start")[0];
+    assert_eq!(site["form"], "tracepoint!");
+    assert_eq!(site["function"], "serve");
 }

@@ -64,7 +64,7 @@ fn initialize_advertises_features_and_indexes_with_progress() {
         log["params"]["message"]
             .as_str()
             .unwrap()
-            .contains("indexed 4 files"),
+            .contains("indexed 5 files"),
         "{log}"
     );
     assert_eq!(client.shutdown(), Some(0));
@@ -436,4 +436,93 @@ fn files_changed_on_disk_are_reindexed_through_the_watcher() {
             json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 20}})
         )
         .is_null());
+}
+
+#[test]
+fn rust_completion_definition_references_and_hover() {
+    let (fx, mut client) = started();
+    let uri = fx.uri("rust/src/extra.rs");
+    client.open(&uri, "fn more() {\n    tracepoint!(hello_rs, re);\n}\n");
+    let list = client.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 28}}),
+    );
+    let items = list["items"].as_array().unwrap();
+    let done = items
+        .iter()
+        .find(|i| i["label"] == "request_done")
+        .expect("request_done offered");
+    assert_eq!(
+        done["textEdit"]["newText"],
+        "request_done, id = ${1:id}, bytes = ${2:bytes}"
+    );
+
+    let main = fx.read("rust/src/main.rs");
+    let main_uri = fx.uri("rust/src/main.rs");
+    let mut params = json!({"textDocument": {"uri": main_uri}, "position": position_of(&main, "request_done, id = id", 3)});
+    let defs = client.request("textDocument/definition", params.clone());
+    assert_eq!(
+        defs[0]["range"]["start"]["line"], 14,
+        "the event's first site declares it"
+    );
+    params["context"] = json!({"includeDeclaration": false});
+    let refs = client.request("textDocument/references", params.clone());
+    let lines: Vec<u64> = refs.as_array().unwrap().iter().map(line_of).collect();
+    assert_eq!(lines, [14, 27]);
+    let hover = client.request("textDocument/hover", params);
+    let md = hover["contents"]["value"].as_str().unwrap();
+    assert!(
+        md.contains("**hello_rs:request_done** — tracer") && md.contains("2 call sites"),
+        "{md}"
+    );
+}
+
+#[test]
+fn rust_for_linux_links_to_the_c_declaration_and_usdt_arguments_are_checked() {
+    let (fx, mut client) = started();
+    let c_uri = fx.uri("rfl/trace/events/rust_sample.h");
+    client.open(
+        &c_uri,
+        "#define TRACE_SYSTEM rust_sample\nTRACE_EVENT(rust_sample_loaded, TP_PROTO(int magic), TP_ARGS(magic),\n\
+         \tTP_STRUCT__entry(__field(int, magic)), TP_fast_assign(__entry->magic = magic;), TP_printk(\"magic=%d\", __entry->magic));\n",
+    );
+    let rs = "mod trace {\n    kernel::declare_trace! {\n        unsafe fn rust_sample_loaded(magic: c_int);\n    }\n    pub fn loaded(m: i32) {\n        unsafe { rust_sample_loaded(m as c_int) }\n    }\n}\n";
+    let rs_uri = fx.uri("rfl/sample.rs");
+    client.open(&rs_uri, rs);
+    let on_decl = json!({"textDocument": {"uri": rs_uri}, "position": position_of(rs, "rust_sample_loaded(magic", 2)});
+    let defs = client.request("textDocument/definition", on_decl);
+    assert_eq!(
+        defs[0]["uri"], c_uri,
+        "the Rust declaration leads to the C TRACE_EVENT"
+    );
+    let on_call = json!({"textDocument": {"uri": rs_uri}, "position": position_of(rs, "rust_sample_loaded(m as", 2)});
+    let defs = client.request("textDocument/definition", on_call);
+    let uris: Vec<&str> = defs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["uri"].as_str().unwrap())
+        .collect();
+    assert!(
+        uris.contains(&c_uri.as_str()) && uris.contains(&rs_uri.as_str()),
+        "{uris:?}"
+    );
+
+    let usdt_uri = fx.uri("rust/src/usdt.rs");
+    client.open(
+        &usdt_uri,
+        "#[usdt::provider]\nmod my_provider {\n    fn stop_work(id: u64, name: &str) {}\n}\nfn f() {\n    my_provider::stop_work!(|| 42);\n    my_provider::nope!(|| 1);\n}\n",
+    );
+    let diags = client.next_diagnostics(&usdt_uri);
+    let messages: Vec<&str> = diags
+        .iter()
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "`stop_work` expects 2 arguments (its prototype), found 1",
+            "no declaration of event `my_provider:nope` in the workspace"
+        ]
+    );
 }

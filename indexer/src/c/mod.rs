@@ -7,7 +7,7 @@
 //! (or pastes `trace_##x`) becomes a wrapper that is expanded at each later use. tree-sitter is
 //! consulted once at the end, for the function around each site.
 
-mod args;
+pub(crate) mod args;
 mod branches;
 mod expand;
 mod functions;
@@ -442,6 +442,7 @@ impl<'a> Recognizer<'a> {
                 class,
                 class_range,
                 map,
+                module: None,
                 payload,
                 loglevel: None,
                 condition,
@@ -570,6 +571,7 @@ impl<'a> Recognizer<'a> {
                 class: None,
                 class_range: None,
                 map: None,
+                module: None,
                 payload: Payload {
                     params: payload_args
                         .iter()

@@ -11,20 +11,25 @@ use crate::c::specs::{decl_spec, site_form, Role, SiteNaming, SpecKind};
 use crate::lex::{lex_fragment, Tok, TokKind};
 use crate::model::{Dialect, EventClass, EventDecl, SiteForm, TextRange};
 use crate::workspace::WorkspaceIndex;
+use crate::Language;
 
 /// What is being typed at the cursor.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CompletionContext {
     /// `trace_sch|`: a kernel tracepoint call; `prefix` is what follows `trace_`.
     TraceCall { prefix: String },
-    /// `tracepoint(|`: the provider.
-    Provider { prefix: String },
+    /// `tracepoint(|` (LTTng-UST), `tracepoint!(|` (tracer-core), `probe!(|`: a provider of
+    /// that dialect.
+    Provider { dialect: Dialect, prefix: String },
     /// `tracepoint(prov, |`: an event of `provider`; `with_payload` when the call takes one.
     ProviderEvent {
+        dialect: Dialect,
         provider: String,
         prefix: String,
         with_payload: bool,
     },
+    /// `my_provider::|` in Rust: a `usdt` probe of that provider.
+    UsdtEvent { provider: String, prefix: String },
     /// `DEFINE_EVENT(|` and the other instance macros: a class of `dialect` (and `provider`).
     ClassSlot {
         dialect: Dialect,
@@ -43,8 +48,9 @@ pub struct CompletionSite {
 /// How far back the context is looked for: a call's opening parenthesis is rarely further.
 const WINDOW: usize = 4096;
 
-/// The completion context at byte `offset` of `text`, if it is one we complete.
-pub fn completion_context(text: &str, offset: usize) -> Option<CompletionSite> {
+/// The completion context at byte `offset` of `text`, a file in `language`, if it is one we
+/// complete.
+pub fn completion_context(language: Language, text: &str, offset: usize) -> Option<CompletionSite> {
     let offset = offset.min(text.len());
     let mut start = offset.saturating_sub(WINDOW);
     while !text.is_char_boundary(start) {
@@ -76,6 +82,9 @@ pub fn completion_context(text: &str, offset: usize) -> Option<CompletionSite> {
     let member = before
         .last()
         .is_some_and(|t| t.text == "." || t.text == ">");
+    if language == Language::Rust {
+        return rust_context(before, word, replace);
+    }
     if let Some(prefix) = word.strip_prefix("trace_") {
         if !member {
             return Some(CompletionSite {
@@ -90,8 +99,12 @@ pub fn completion_context(text: &str, offset: usize) -> Option<CompletionSite> {
     let arg_index = args.len() - 1;
     let context = if let Some((form, SiteNaming::ProviderArgs, _)) = site_form(&callee) {
         match arg_index {
-            0 => CompletionContext::Provider { prefix: word },
+            0 => CompletionContext::Provider {
+                dialect: Dialect::Ust,
+                prefix: word,
+            },
             1 => CompletionContext::ProviderEvent {
+                dialect: Dialect::Ust,
                 provider: args[0].iter().map(|t| t.text.as_ref()).collect(),
                 prefix: word,
                 with_payload: matches!(form, SiteForm::Tracepoint | SiteForm::DoTracepoint),
@@ -119,6 +132,41 @@ pub fn completion_context(text: &str, offset: usize) -> Option<CompletionSite> {
     Some(CompletionSite { context, replace })
 }
 
+/// Rust: `tracepoint!(`/`probe!(` arguments and `provider::` paths.
+fn rust_context(before: &[Tok<'_>], word: String, replace: TextRange) -> Option<CompletionSite> {
+    let n = before.len();
+    if n >= 3 && before[n - 1].text == ":" && before[n - 2].text == ":" && before[n - 3].is_ident()
+    {
+        return Some(CompletionSite {
+            context: CompletionContext::UsdtEvent {
+                provider: before[n - 3].text.to_string(),
+                prefix: word,
+            },
+            replace,
+        });
+    }
+    let (callee, args) = enclosing_call(before)?;
+    let dialect = match callee.as_str() {
+        "tracepoint!" => Dialect::Tracer,
+        "probe!" | "probe_lazy!" => Dialect::Probe,
+        _ => return None,
+    };
+    let context = match args.len() {
+        1 => CompletionContext::Provider {
+            dialect,
+            prefix: word,
+        },
+        2 => CompletionContext::ProviderEvent {
+            dialect,
+            provider: args[0].iter().map(|t| t.text.as_ref()).collect(),
+            prefix: word,
+            with_payload: true,
+        },
+        _ => return None,
+    };
+    Some(CompletionSite { context, replace })
+}
+
 /// The innermost unclosed call before the cursor: its callee and the tokens of each argument
 /// so far (the last one is the argument being typed).
 fn enclosing_call<'t, 'a>(toks: &'t [Tok<'a>]) -> Option<(String, Vec<&'t [Tok<'a>]>)> {
@@ -133,12 +181,21 @@ fn enclosing_call<'t, 'a>(toks: &'t [Tok<'a>]) -> Option<(String, Vec<&'t [Tok<'
             ")" => depth += 1,
             "(" if depth > 0 => depth -= 1,
             "(" => {
-                let callee = toks.get(i.checked_sub(1)?).filter(|c| c.is_ident())?;
+                let before = toks.get(i.checked_sub(1)?)?;
+                // `name!(`: a Rust macro, named with its `!`.
+                let callee = if before.is_punct("!") {
+                    let name = toks.get(i.checked_sub(2)?).filter(|c| c.is_ident())?;
+                    format!("{}!", name.text)
+                } else if before.is_ident() {
+                    before.text.to_string()
+                } else {
+                    return None;
+                };
                 let mut bounds = vec![i];
                 bounds.extend(commas.iter().rev());
                 bounds.push(toks.len());
                 let args = bounds.windows(2).map(|w| &toks[w[0] + 1..w[1]]).collect();
-                return Some((callee.text.to_string(), args));
+                return Some((callee, args));
             }
             "," if depth == 0 => commas.push(i),
             ";" | "{" | "}" if depth == 0 => return None,
@@ -212,10 +269,9 @@ impl WorkspaceIndex {
                     }
                 }
             }
-            CompletionContext::Provider { prefix } => {
+            CompletionContext::Provider { dialect, prefix } => {
                 for (path, e) in self.all_events() {
-                    if let Some(system) = e.system.as_deref().filter(|_| e.dialect == Dialect::Ust)
-                    {
+                    if let Some(system) = e.system.as_deref().filter(|_| e.dialect == *dialect) {
                         if let Some(score) = offer(&mut seen, system, prefix) {
                             ranked.push((score, system, Source::Provider(path, system)));
                         }
@@ -223,10 +279,23 @@ impl WorkspaceIndex {
                 }
             }
             CompletionContext::ProviderEvent {
-                provider, prefix, ..
+                dialect,
+                provider,
+                prefix,
+                ..
             } => {
                 for (path, e) in self.all_events() {
-                    if e.dialect == Dialect::Ust && e.system.as_deref() == Some(provider.as_str()) {
+                    if e.dialect == *dialect && e.system.as_deref() == Some(provider.as_str()) {
+                        if let Some(score) = offer(&mut seen, &e.name, prefix) {
+                            ranked.push((score, &e.name, Source::Event(path, e)));
+                        }
+                    }
+                }
+            }
+            CompletionContext::UsdtEvent { provider, prefix } => {
+                for (path, e) in self.all_events() {
+                    if e.dialect == Dialect::Usdt && e.system.as_deref() == Some(provider.as_str())
+                    {
                         if let Some(score) = offer(&mut seen, &e.name, prefix) {
                             ranked.push((score, &e.name, Source::Event(path, e)));
                         }
@@ -272,11 +341,29 @@ impl WorkspaceIndex {
                 let (label, snippet) = match context {
                     CompletionContext::ProviderEvent {
                         with_payload: true, ..
-                    } if !names.is_empty() => (
-                        e.name.clone(),
-                        format!("{}, {}", e.name, placeholders(&names, 1)),
-                    ),
+                    } if !names.is_empty() => {
+                        let args = if e.dialect == Dialect::Tracer {
+                            // `tracepoint!(p, e, id = ${1:id})`: fields are named.
+                            names
+                                .iter()
+                                .enumerate()
+                                .map(|(i, n)| format!("{n} = ${{{}:{n}}}", i + 1))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        } else {
+                            placeholders(&names, 1)
+                        };
+                        (e.name.clone(), format!("{}, {args}", e.name))
+                    }
                     CompletionContext::ProviderEvent { .. } => (e.name.clone(), e.name.clone()),
+                    CompletionContext::UsdtEvent { .. } => {
+                        let payload = match names.len() {
+                            0 => "()".to_string(),
+                            1 => placeholders(&names, 1),
+                            _ => format!("({})", placeholders(&names, 1)),
+                        };
+                        (e.name.clone(), format!("{}!(|| {payload})", e.name))
+                    }
                     _ => (
                         format!("trace_{}", e.name),
                         format!("trace_{}({})", e.name, placeholders(&names, 1)),
@@ -294,7 +381,14 @@ impl WorkspaceIndex {
             Source::Provider(path, system) => Candidate {
                 label: system.to_string(),
                 kind: CandidateKind::Provider,
-                detail: "LTTng-UST provider".to_string(),
+                detail: match context {
+                    CompletionContext::Provider {
+                        dialect: Dialect::Ust,
+                        ..
+                    } => "LTTng-UST provider",
+                    _ => "provider",
+                }
+                .to_string(),
                 snippet: system.to_string(),
                 path: path.to_string(),
                 score,
@@ -318,7 +412,7 @@ mod tests {
     fn ctx(src: &str) -> Option<CompletionContext> {
         let offset = src.find('|').unwrap();
         let text = src.replace('|', "");
-        completion_context(&text, offset).map(|s| s.context)
+        completion_context(Language::C, &text, offset).map(|s| s.context)
     }
 
     #[test]
@@ -332,11 +426,15 @@ mod tests {
         assert_eq!(ctx("void f() { ops->trace_sch| }"), None);
         assert_eq!(
             ctx("tracepoint(|"),
-            Some(CompletionContext::Provider { prefix: "".into() })
+            Some(CompletionContext::Provider {
+                dialect: Dialect::Ust,
+                prefix: "".into()
+            })
         );
         assert_eq!(
             ctx("if (x) tracepoint(hello, gr|, 1)"),
             Some(CompletionContext::ProviderEvent {
+                dialect: Dialect::Ust,
                 provider: "hello".into(),
                 prefix: "gr".into(),
                 with_payload: true
@@ -360,9 +458,41 @@ mod tests {
     }
 
     #[test]
+    fn rust_contexts() {
+        let rs = |src: &str| {
+            let offset = src.find('|').unwrap();
+            completion_context(Language::Rust, &src.replace('|', ""), offset).map(|s| s.context)
+        };
+        assert_eq!(
+            rs("fn f() { tracepoint!(myapp, re| }"),
+            Some(CompletionContext::ProviderEvent {
+                dialect: Dialect::Tracer,
+                provider: "myapp".into(),
+                prefix: "re".into(),
+                with_payload: true
+            })
+        );
+        assert_eq!(
+            rs("fn f() { probe!(| }"),
+            Some(CompletionContext::Provider {
+                dialect: Dialect::Probe,
+                prefix: "".into()
+            })
+        );
+        assert_eq!(
+            rs("fn f() { my_provider::st| }"),
+            Some(CompletionContext::UsdtEvent {
+                provider: "my_provider".into(),
+                prefix: "st".into()
+            })
+        );
+        assert_eq!(rs("fn f() { trace_sch| }"), None);
+    }
+
+    #[test]
     fn replace_range_covers_the_whole_word() {
         let text = "x = trace_sched_sw;";
-        let site = completion_context(text, text.find("_sw").unwrap()).unwrap();
+        let site = completion_context(Language::C, text, text.find("_sw").unwrap()).unwrap();
         assert_eq!(site.replace, TextRange::new(4, 18));
     }
 }

@@ -50,14 +50,13 @@ impl WorkspaceIndex {
             };
             let takes_payload = matches!(
                 resolved.form,
-                SiteForm::Call | SiteForm::Rcuidle | SiteForm::Tracepoint | SiteForm::DoTracepoint
+                SiteForm::Call
+                    | SiteForm::Rcuidle
+                    | SiteForm::Tracepoint
+                    | SiteForm::DoTracepoint
+                    | SiteForm::Usdt
             );
-            if !takes_payload
-                || resolved
-                    .decls
-                    .iter()
-                    .any(|(_, d)| d.dialect == Dialect::Sdt)
-            {
+            if !takes_payload || resolved.decls.iter().any(|(_, d)| d.implicit) {
                 continue;
             }
             let counts: Vec<usize> = resolved
@@ -112,7 +111,10 @@ impl WorkspaceIndex {
                 });
             }
             if options.unused_events
-                && matches!(decl.dialect, Dialect::Kernel | Dialect::Ust)
+                && matches!(
+                    decl.dialect,
+                    Dialect::Kernel | Dialect::Ust | Dialect::Usdt | Dialect::Rfl
+                )
                 && self.sites_of(&[(path, decl)]).is_empty()
             {
                 out.push(Diagnostic {

@@ -11,7 +11,7 @@ pub use fuzzy::fuzzy_score;
 
 use std::collections::{HashSet, VecDeque};
 
-use crate::model::{EventClass, EventDecl, ProbeSite, TextRange, WrapperMacro};
+use crate::model::{Dialect, EventClass, EventDecl, ProbeSite, TextRange, WrapperMacro};
 use crate::workspace::WorkspaceIndex;
 
 /// A range in a file of the workspace.
@@ -107,6 +107,21 @@ impl WorkspaceIndex {
                 .into_iter()
                 .map(|(p, d)| FileRange::new(p, d.name_range))
                 .collect(),
+            // A Rust-for-Linux declaration is the Rust face of the C `TRACE_EVENT` of the
+            // same name.
+            Hit::EventName(e) if e.dialect == Dialect::Rfl => {
+                let c_side: Vec<FileRange> = self
+                    .declarations(&e.name)
+                    .into_iter()
+                    .filter(|(_, d)| d.dialect == Dialect::Kernel)
+                    .map(|(p, d)| FileRange::new(p, d.name_range))
+                    .collect();
+                if c_side.is_empty() {
+                    vec![FileRange::new(path, e.name_range)]
+                } else {
+                    c_side
+                }
+            }
             Hit::EventName(e) | Hit::ClassRef(e) => match self.class_of(path, e) {
                 Some((p, c)) => vec![FileRange::new(p, c.name_range)],
                 None => vec![FileRange::new(path, e.name_range)],

@@ -3,6 +3,7 @@
 use indexer::{index_file, FileIndex, LineIndex, TextRange, WrapperMacro};
 
 /// Indexes `src` as a C header and renders every event, class, site and wrapper one per line.
+#[allow(dead_code)]
 pub fn show(src: &str) -> String {
     show_with(src, &[])
 }
@@ -10,6 +11,12 @@ pub fn show(src: &str) -> String {
 pub fn show_with(src: &str, imports: &[WrapperMacro]) -> String {
     let idx = index_file("t.h", src, imports);
     render(src, &idx)
+}
+
+/// Indexes `src` as the file `path` (its extension picks the language).
+#[allow(dead_code)] // Each test binary uses its own subset of these helpers.
+pub fn show_file(path: &str, src: &str) -> String {
+    render(src, &index_file(path, src, &[]))
 }
 
 fn at(src: &str, lines: &LineIndex, r: TextRange) -> String {

@@ -200,7 +200,7 @@ impl Backend {
         }
         let options = DidChangeWatchedFilesRegistrationOptions {
             watchers: vec![FileSystemWatcher {
-                glob_pattern: GlobPattern::String("**/*.{c,h,cc,cpp,hh,hpp,tp}".to_string()),
+                glob_pattern: GlobPattern::String("**/*.{c,h,cc,cpp,hh,hpp,tp,rs,d}".to_string()),
                 kind: None,
             }],
         };
@@ -381,7 +381,10 @@ impl LanguageServer for Backend {
         let Some(entry) = ws.file(&path) else {
             return Ok(None);
         };
-        let Some(site) = completion_context(&entry.text, offset as usize) else {
+        let Some(language) = indexer::Language::of_path(&path) else {
+            return Ok(None);
+        };
+        let Some(site) = completion_context(language, &entry.text, offset as usize) else {
             return Ok(None);
         };
         let (candidates, incomplete) = ws.complete(&site.context, COMPLETION_LIMIT);

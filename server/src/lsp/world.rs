@@ -86,11 +86,11 @@ impl World {
     }
 
     fn reload_from_disk(&self, path: &str) {
-        if Language::of_path(path).is_none() {
+        let Some(language) = Language::of_path(path) else {
             return;
-        }
+        };
         match std::fs::read(Path::new(path)) {
-            Ok(data) if indexer::may_contain_tracepoints(&data) => {
+            Ok(data) if indexer::may_contain_tracepoints(language, &data) => {
                 let text = String::from_utf8(data)
                     .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
                 self.write().set_file(path, Arc::from(text));
