@@ -132,3 +132,29 @@ fn malformed_rust_gives_a_partial_index() {
         let _ = show_file("bad.rs", &src[..end]);
     }
 }
+
+#[test]
+fn rust_positions_are_utf16_and_renames_cover_every_site() {
+    use indexer::{LineIndex, Position, WorkspaceIndex};
+    use std::sync::Arc;
+    let src = "fn f() {\n    /* é😀 */ tracepoint!(app, ev, x = 1);\n    tracepoint!(app, ev, x = 2);\n}\n";
+    let idx = indexer::index_file("main.rs", src, &[]);
+    let lines = LineIndex::new(src);
+    let pos = lines.position(src, idx.sites[0].name_range.start);
+    // "    /* é😀 */ tracepoint!(app, " is 31 UTF-16 units (😀 is two).
+    assert_eq!(
+        pos,
+        Position {
+            line: 1,
+            utf16_col: 31
+        }
+    );
+
+    let mut ws = WorkspaceIndex::new();
+    ws.set_file("main.rs", Arc::from(src));
+    let at = src.find("ev, x = 2").unwrap() as u32;
+    let edits = ws.rename("main.rs", at, "event").unwrap();
+    let lines_edited: Vec<u32> = edits.iter().map(|e| lines.line_of(e.range.start)).collect();
+    assert_eq!(lines_edited, [1, 2]);
+    assert!(edits.iter().all(|e| e.new_text == "event"));
+}
