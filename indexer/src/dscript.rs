@@ -44,29 +44,22 @@ pub fn index_dscript(text: &str) -> FileIndex {
                 })
                 .collect();
             let name = &toks[j + 1];
-            out.events.push(EventDecl {
-                name: name.text.to_string(),
-                system: Some(provider.clone()),
-                dialect: Dialect::Usdt,
-                macro_name: "probe".to_string(),
-                class: None,
-                class_range: None,
-                map: None,
-                module: None,
-                payload: Payload {
+            let full_range = TextRange {
+                start: toks[j].range.start,
+                end: toks.get(inv.close).map_or(name.range.end, |t| t.range.end),
+            };
+            out.events.push(EventDecl::plain(
+                name.text.to_string(),
+                Some(provider.clone()),
+                Dialect::Usdt,
+                "probe".to_string(),
+                Payload {
                     params,
                     ..Payload::default()
                 },
-                loglevel: None,
-                condition: None,
-                name_range: name.range,
-                full_range: TextRange {
-                    start: toks[j].range.start,
-                    end: toks.get(inv.close).map_or(name.range.end, |t| t.range.end),
-                },
-                via_wrapper: None,
-                implicit: false,
-            });
+                name.range,
+                full_range,
+            ));
             j = inv.next();
         }
         i = j + 1;

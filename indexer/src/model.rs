@@ -134,6 +134,38 @@ pub struct EventDecl {
     pub implicit: bool,
 }
 
+impl EventDecl {
+    /// A declaration with only a name, a system, a payload and its ranges: no class, map,
+    /// module, log level, condition or wrapper (set those with struct update syntax).
+    pub fn plain(
+        name: String,
+        system: Option<String>,
+        dialect: Dialect,
+        macro_name: String,
+        payload: Payload,
+        name_range: TextRange,
+        full_range: TextRange,
+    ) -> EventDecl {
+        EventDecl {
+            name,
+            system,
+            dialect,
+            macro_name,
+            class: None,
+            class_range: None,
+            map: None,
+            module: None,
+            payload,
+            loglevel: None,
+            condition: None,
+            name_range,
+            full_range,
+            via_wrapper: None,
+            implicit: false,
+        }
+    }
+}
+
 /// An event class (`DECLARE_EVENT_CLASS`, `TRACEPOINT_EVENT_CLASS`, …).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct EventClass {

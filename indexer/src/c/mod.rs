@@ -563,31 +563,29 @@ impl<'a> Recognizer<'a> {
             Origin::Define { .. } => (inv.full_range(toks), None, None),
         };
         if form == SiteForm::Sdt && self.sdt_seen.insert((provider.clone(), event.clone())) {
+            let params = payload_args
+                .iter()
+                .map(|a| Param {
+                    ty: String::new(),
+                    name: render(a),
+                })
+                .collect();
             self.out.events.push(EventDecl {
-                name: event.clone(),
-                system: provider.clone(),
-                dialect: Dialect::Sdt,
-                macro_name: toks[i].text.to_string(),
-                class: None,
-                class_range: None,
-                map: None,
-                module: None,
-                payload: Payload {
-                    params: payload_args
-                        .iter()
-                        .map(|a| Param {
-                            ty: String::new(),
-                            name: render(a),
-                        })
-                        .collect(),
-                    ..Payload::default()
-                },
-                loglevel: None,
                 condition: self.condition(),
-                name_range,
-                full_range,
                 via_wrapper: via_wrapper.clone(),
                 implicit: true,
+                ..EventDecl::plain(
+                    event.clone(),
+                    provider.clone(),
+                    Dialect::Sdt,
+                    toks[i].text.to_string(),
+                    Payload {
+                        params,
+                        ..Payload::default()
+                    },
+                    name_range,
+                    full_range,
+                )
             });
         }
         if let Some(offset) = lookup_at {

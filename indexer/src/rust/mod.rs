@@ -155,24 +155,19 @@ impl<'a> Recognizer<'a> {
                 .map(|p| self.parameters(p))
                 .unwrap_or_default();
             self.out.events.push(EventDecl {
-                name: self.text_of(fname).to_string(),
-                system: Some(provider.clone()),
-                dialect: Dialect::Usdt,
-                macro_name: "usdt::provider".to_string(),
-                class: None,
-                class_range: None,
-                map: None,
                 module: module.clone(),
-                payload: Payload {
-                    params,
-                    ..Payload::default()
-                },
-                loglevel: None,
-                condition: None,
-                name_range: range(fname),
-                full_range: range(f),
-                via_wrapper: None,
-                implicit: false,
+                ..EventDecl::plain(
+                    self.text_of(fname).to_string(),
+                    Some(provider.clone()),
+                    Dialect::Usdt,
+                    "usdt::provider".to_string(),
+                    Payload {
+                        params,
+                        ..Payload::default()
+                    },
+                    range(fname),
+                    range(f),
+                )
             });
         }
     }
@@ -258,28 +253,25 @@ impl<'a> Recognizer<'a> {
             self.text_of(event).to_string(),
         );
         if self.implicit_seen.insert((provider.clone(), name.clone())) {
+            let macro_name = format!(
+                "{}!",
+                self.text_of(inv.child_by_field_name("macro").unwrap_or(inv))
+            );
             self.out.events.push(EventDecl {
-                name: name.clone(),
-                system: Some(provider.clone()),
-                dialect,
-                macro_name: format!(
-                    "{}!",
-                    self.text_of(inv.child_by_field_name("macro").unwrap_or(inv))
-                ),
-                class: None,
-                class_range: None,
-                map: None,
-                module: None,
-                payload: Payload {
-                    params: params.clone(),
-                    ..Payload::default()
-                },
                 loglevel,
-                condition: None,
-                name_range: range(event),
-                full_range: range(inv),
-                via_wrapper: None,
                 implicit: true,
+                ..EventDecl::plain(
+                    name.clone(),
+                    Some(provider.clone()),
+                    dialect,
+                    macro_name,
+                    Payload {
+                        params: params.clone(),
+                        ..Payload::default()
+                    },
+                    range(event),
+                    range(inv),
+                )
             });
         }
         self.push_site(
@@ -366,29 +358,22 @@ impl<'a> Recognizer<'a> {
                     Some(Param { ty, name })
                 })
                 .collect();
-            self.out.events.push(EventDecl {
-                name: self.text_of(*name).to_string(),
-                system: None,
-                dialect: Dialect::Rfl,
-                macro_name: "declare_trace!".to_string(),
-                class: None,
-                class_range: None,
-                map: None,
-                module: None,
-                payload: Payload {
+            let full_range = TextRange {
+                start: start.start_byte() as u32,
+                end: end.end_byte() as u32,
+            };
+            self.out.events.push(EventDecl::plain(
+                self.text_of(*name).to_string(),
+                None,
+                Dialect::Rfl,
+                "declare_trace!".to_string(),
+                Payload {
                     params,
                     ..Payload::default()
                 },
-                loglevel: None,
-                condition: None,
-                name_range: range(*name),
-                full_range: TextRange {
-                    start: start.start_byte() as u32,
-                    end: end.end_byte() as u32,
-                },
-                via_wrapper: None,
-                implicit: false,
-            });
+                range(*name),
+                full_range,
+            ));
         }
     }
 
