@@ -143,7 +143,7 @@ fn hover_shows_prototype_fields_format_and_sites() {
         "| `prev_state` | `unsigned int` |",
         "prev_pid=%d next_pid=%d",
         "1 call site",
-        "demo_sched.h:11",
+        "declared in `kernel-style/trace/events/demo_sched.h:11`",
     ] {
         assert!(md.contains(needle), "`{needle}` not in hover:\n{md}");
     }

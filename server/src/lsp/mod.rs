@@ -438,7 +438,8 @@ impl LanguageServer for Backend {
         let Some(hit) = ws.hit(&path, offset) else {
             return Ok(None);
         };
-        let Some(markdown) = present::hover(&ws, &path, hit) else {
+        let roots = self.roots.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let Some(markdown) = present::hover(&ws, &present::Shown(&roots), &path, hit) else {
             return Ok(None);
         };
         let range = ws.file(&path).map(|entry| {

@@ -11,10 +11,24 @@ use tower_lsp_server::ls_types::{
 
 use super::convert;
 
+/// How a path is shown to a person: relative to the workspace folder that holds it.
+pub struct Shown<'r>(pub &'r [std::path::PathBuf]);
+
+impl Shown<'_> {
+    fn path<'p>(&self, path: &'p str) -> std::borrow::Cow<'p, str> {
+        for root in self.0 {
+            if let Ok(rel) = std::path::Path::new(path).strip_prefix(root) {
+                return rel.to_string_lossy().into_owned().into();
+            }
+        }
+        path.into()
+    }
+}
+
 /// Hover markdown for what is under the cursor, or `None` when there is nothing to say.
-pub fn hover(ws: &WorkspaceIndex, path: &str, hit: Hit<'_>) -> Option<String> {
+pub fn hover(ws: &WorkspaceIndex, shown: &Shown<'_>, path: &str, hit: Hit<'_>) -> Option<String> {
     match hit {
-        Hit::Class(c) => Some(class_markdown(ws, path, c)),
+        Hit::Class(c) => Some(class_markdown(ws, shown, path, c)),
         Hit::Wrapper(w) => Some(format!(
             "**{}** — wrapper macro\n\n```c\n#define {}({}) {}\n```",
             w.name,
@@ -22,18 +36,28 @@ pub fn hover(ws: &WorkspaceIndex, path: &str, hit: Hit<'_>) -> Option<String> {
             w.params.join(", "),
             w.body.trim()
         )),
-        Hit::ClassRef(e) => ws.class_of(path, e).map(|(p, c)| class_markdown(ws, p, c)),
+        Hit::ClassRef(e) => ws
+            .class_of(path, e)
+            .map(|(p, c)| class_markdown(ws, shown, p, c)),
         Hit::Site(_) | Hit::EventName(_) | Hit::WrapperUse(_) => {
             let decls = ws.decls_of(hit);
             let (decl_path, decl) = *decls.first()?;
             let sites = ws.sites_of(&decls).len();
-            Some(event_markdown(ws, decl_path, decl, decls.len(), sites))
+            Some(event_markdown(
+                ws,
+                shown,
+                decl_path,
+                decl,
+                decls.len(),
+                sites,
+            ))
         }
     }
 }
 
 fn event_markdown(
     ws: &WorkspaceIndex,
+    shown: &Shown<'_>,
     path: &str,
     e: &EventDecl,
     decls: usize,
@@ -81,14 +105,14 @@ fn event_markdown(
         1 => "1 call site".to_string(),
         n => format!("{n} call sites"),
     };
-    md += &format!("\n{sites} · declared in `{path}:{line}`");
+    md += &format!("\n{sites} · declared in `{}:{line}`", shown.path(path));
     if decls > 1 {
         md += &format!(" and {} more place(s)", decls - 1);
     }
     md
 }
 
-fn class_markdown(ws: &WorkspaceIndex, path: &str, c: &EventClass) -> String {
+fn class_markdown(ws: &WorkspaceIndex, shown: &Shown<'_>, path: &str, c: &EventClass) -> String {
     let line = ws
         .file(path)
         .map_or(0, |f| f.lines.line_of(c.name_range.start) + 1);
@@ -99,12 +123,13 @@ fn class_markdown(ws: &WorkspaceIndex, path: &str, c: &EventClass) -> String {
         .map(|p| format!("{} {}", p.ty, p.name).trim().to_string())
         .collect();
     format!(
-        "**{}:{}** — event class `{}`\n\n```c\n({})\n```\n{}\ndeclared in `{path}:{line}`",
+        "**{}:{}** — event class `{}`\n\n```c\n({})\n```\n{}\ndeclared in `{}:{line}`",
         c.system.as_deref().unwrap_or("-"),
         c.name,
         c.macro_name,
         proto.join(", "),
-        payload_markdown(&c.payload, None)
+        payload_markdown(&c.payload, None),
+        shown.path(path)
     )
 }
 
