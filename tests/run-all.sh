@@ -18,3 +18,10 @@ fi
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+
+# ---- VS Code extension (editors/vscode) -------------------------------------------------------
+# Unit tests (tsc --strict + node --test), then the .vsix in a real VS Code (code-server 4.100.3,
+# cached outside the repository) driven by Debian's Chromium. See tests/vscode-extension.sh.
+bash tests/vscode-extension.sh unit
+bash tests/vscode-extension.sh e2e
+# ---- end of the VS Code extension block -------------------------------------------------------
