@@ -1,0 +1,364 @@
+//! End to end: record events of every field type from several threads in each buffer mode,
+//! read the trace back with babeltrace2 (the reference CTF reader), and compare every event,
+//! value, per-stream timestamp order, call site and lost-event count with what was emitted.
+//!
+//! Needs `babeltrace2` and `python3-bt2`. Without them the test is skipped with a loud message,
+//! unless `CI` is set, where a missing reader is a failure.
+
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use tracer_core::{trace_enum, tracepoint, ChannelConfig, EventRule, LogLevel, Mode, Session};
+
+/// Sessions record every enabled call site of the process, so tests that count events must not
+/// overlap.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+const PYTHON: &str = "/usr/bin/python3";
+
+fn reader_available() -> bool {
+    let bt = Command::new("babeltrace2")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let py = Command::new(PYTHON)
+        .args(["-c", "import bt2"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if bt && py {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("babeltrace2 / python3-bt2 missing under CI (see tests/apt-packages.txt)");
+    }
+    eprintln!("\n!!!!!!!! SKIPPED: babeltrace2 or python3-bt2 is not installed; the trace was not checked !!!!!!!!\n");
+    false
+}
+
+fn trace_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tracer-core-e2e-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+/// Runs babeltrace2's CLI (must succeed without a warning) and the Python reader.
+fn read_trace(dir: &Path) -> Vec<Value> {
+    let cli = Command::new("babeltrace2")
+        .args(["-c", "sink.utils.counter"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&cli.stderr);
+    assert!(cli.status.success(), "babeltrace2 failed: {stderr}");
+    assert!(
+        !stderr.contains("WARNING") && !stderr.contains("ERROR"),
+        "babeltrace2 complained: {stderr}"
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/read_trace.py");
+    let out = Command::new(PYTHON).arg(script).arg(dir).output().unwrap();
+    assert!(
+        out.status.success(),
+        "bt2 reader failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Color {
+    Red,
+    Green = 7,
+    Blue = -3,
+}
+trace_enum!(Color as i16 { Red, Green, Blue });
+
+const COLORS: [Color; 3] = [Color::Red, Color::Green, Color::Blue];
+
+/// Emits event `i` of thread `t`, alternating between two call sites of the same event. The
+/// values are a function of (t, i) so the checker can recompute them.
+fn emit(t: u32, i: u32) {
+    let text = format!("t{t}-i{i}{}", "x".repeat((i % 5) as usize));
+    let seq: Vec<i32> = (0..(i % 4) as i32).map(|k| k - i as i32).collect();
+    let color = COLORS[(i % 3) as usize];
+    if i.is_multiple_of(2) {
+        tracepoint!(
+            e2e,
+            every_type,
+            thread = t,
+            index = i,
+            a_i8 = -(i as i8 & 0x7f),
+            a_i16 = -(i as i16),
+            a_i32 = -(i as i32) * 1000,
+            a_i64 = -(i as i64) << 33,
+            a_u8 = i as u8,
+            a_u16 = i as u16,
+            a_u64 = (i as u64) << 40,
+            a_f32 = i as f32 * 0.25,
+            a_f64 = i as f64 / 8.0,
+            flag = i.is_multiple_of(3),
+            text = &text,
+            arr = [i as u16, 1, 2],
+            seq = &seq[..],
+            color = color
+        );
+    } else {
+        tracepoint!(
+            e2e,
+            every_type,
+            thread = t,
+            index = i,
+            a_i8 = -(i as i8 & 0x7f),
+            a_i16 = -(i as i16),
+            a_i32 = -(i as i32) * 1000,
+            a_i64 = -(i as i64) << 33,
+            a_u8 = i as u8,
+            a_u16 = i as u16,
+            a_u64 = (i as u64) << 40,
+            a_f32 = i as f32 * 0.25,
+            a_f64 = i as f64 / 8.0,
+            flag = i.is_multiple_of(3),
+            text = &text,
+            arr = [i as u16, 1, 2],
+            seq = &seq[..],
+            color = color
+        );
+    }
+    // Filtered out by the log-level threshold of every session below.
+    tracepoint!(e2e, noisy, level: Debug, index = i);
+}
+
+fn check_fields(f: &Value) -> (u32, u32) {
+    let t = f["thread"].as_u64().unwrap() as u32;
+    let i = f["index"].as_u64().unwrap() as u32;
+    let text = format!("t{t}-i{i}{}", "x".repeat((i % 5) as usize));
+    let seq: Vec<i64> = (0..(i % 4) as i64).map(|k| k - i as i64).collect();
+    let color = COLORS[(i % 3) as usize];
+    let label = format!("{color:?}");
+    let expected = serde_json::json!({
+        "thread": t, "index": i,
+        "a_i8": -(i as i8 & 0x7f), "a_i16": -(i as i16), "a_i32": -(i as i32) * 1000, "a_i64": -(i as i64) << 33,
+        "a_u8": i as u8, "a_u16": i as u16, "a_u64": (i as u64) << 40,
+        "a_f32": i as f32 as f64 * 0.25, "a_f64": i as f64 / 8.0,
+        "flag": {"enum": u8::from(i.is_multiple_of(3)), "labels": [if i.is_multiple_of(3) { "true" } else { "false" }]},
+        "text": text, "arr": [i as u16, 1, 2],
+        "_seq_length": seq.len(), "seq": seq,
+        "color": {"enum": color as i64, "labels": [label]},
+    });
+    assert_eq!(f, &expected, "payload of thread {t} event {i}");
+    (t, i)
+}
+
+struct Outcome {
+    /// (thread, index) of every event read, in stream order, per stream.
+    per_stream: BTreeMap<String, Vec<(u32, u32)>>,
+    /// Discarded events babeltrace2 reports per stream.
+    discarded: BTreeMap<String, u64>,
+    /// Events per call-site URI.
+    per_site: HashMap<String, u64>,
+}
+
+fn record(name: &str, cfg: ChannelConfig, threads: u32, per_thread: u32) -> Option<Outcome> {
+    if !reader_available() {
+        return None;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = trace_dir(name);
+    let session = Session::create(name, &dir).unwrap();
+    let ch = session.add_channel("chan", cfg).unwrap();
+    session
+        .enable_event(ch, EventRule::new("e2e:*").max_level(LogLevel::Info))
+        .unwrap();
+    session
+        .enable_event(ch, EventRule::new("e2e:every_type"))
+        .unwrap();
+    session.start().unwrap();
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            s.spawn(move || (0..per_thread).for_each(|i| emit(t, i)));
+        }
+    });
+    let stats = session.destroy().unwrap();
+
+    let mut out = Outcome {
+        per_stream: BTreeMap::new(),
+        discarded: BTreeMap::new(),
+        per_site: HashMap::new(),
+    };
+    let mut last_cycles: HashMap<String, u64> = HashMap::new();
+    for v in read_trace(&dir) {
+        let stream = v["stream"].as_str().unwrap().to_owned();
+        match v["kind"].as_str() {
+            Some("event") => {
+                assert_eq!(v["name"], "e2e:every_type");
+                assert_eq!(v["level"], LogLevel::DebugLine as u64);
+                let cycles = v["cycles"].as_u64().unwrap();
+                let prev = last_cycles.insert(stream.clone(), cycles).unwrap_or(0);
+                assert!(
+                    cycles >= prev,
+                    "time goes back in stream {stream}: {prev} -> {cycles}"
+                );
+                let te = check_fields(&v["fields"]);
+                out.per_stream.entry(stream).or_default().push(te);
+                *out.per_site
+                    .entry(v["uri"].as_str().unwrap().to_owned())
+                    .or_default() += 1;
+            }
+            Some("discarded_events") => {
+                *out.discarded.entry(stream).or_default() += v["count"].as_u64().unwrap();
+            }
+            Some("discarded_packets") => {}
+            other => panic!("unexpected record {other:?}"),
+        }
+    }
+    assert_eq!(
+        stats.lost_events,
+        out.discarded.values().sum::<u64>(),
+        "session stats vs trace"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Some(out)
+}
+
+/// Each writing thread owns one stream for its whole life here, so every stream holds one
+/// thread's events; returns thread -> indices read.
+fn by_thread(o: &Outcome) -> BTreeMap<u32, (String, Vec<u32>)> {
+    let mut m = BTreeMap::new();
+    for (stream, evs) in &o.per_stream {
+        let t = evs[0].0;
+        assert!(
+            evs.iter().all(|e| e.0 == t),
+            "stream {stream} mixes threads"
+        );
+        let idx: Vec<u32> = evs.iter().map(|e| e.1).collect();
+        assert!(
+            idx.windows(2).all(|w| w[0] < w[1]),
+            "thread {t}: events out of order or doubled"
+        );
+        assert!(
+            m.insert(t, (stream.clone(), idx)).is_none(),
+            "thread {t} in two streams"
+        );
+    }
+    m
+}
+
+fn check_site_split(o: &Outcome) {
+    // Two call sites, one per parity of the index: the per-site counts must be exact.
+    let (mut even, mut odd) = (0u64, 0u64);
+    for evs in o.per_stream.values() {
+        for &(_, i) in evs {
+            if i.is_multiple_of(2) {
+                even += 1
+            } else {
+                odd += 1
+            }
+        }
+    }
+    let mut counts: Vec<(String, u64)> = o.per_site.clone().into_iter().collect();
+    counts.sort();
+    assert_eq!(counts.len(), 2, "two call sites expected: {counts:?}");
+    for (uri, _) in &counts {
+        assert!(
+            uri.starts_with("callsite?file=tracer-core/tests/e2e_babeltrace.rs&line="),
+            "{uri}"
+        );
+        assert!(uri.ends_with("&func=e2e_babeltrace%3A%3Aemit"), "{uri}");
+    }
+    let line = |u: &str| {
+        u.split("line=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap()
+            .parse::<u32>()
+            .unwrap()
+    };
+    let (first, second) = (&counts[0], &counts[1]);
+    let (lo, hi) = if line(&first.0) < line(&second.0) {
+        (first, second)
+    } else {
+        (second, first)
+    };
+    assert_eq!((lo.1, hi.1), (even, odd), "per-call-site counts");
+}
+
+#[test]
+fn discard_mode_with_room_keeps_every_event() {
+    // 2 MiB per thread holds all of its ~1.4 MB of events even if the consumer never runs.
+    let cfg = ChannelConfig {
+        subbuf_size: 512 * 1024,
+        subbuf_count: 4,
+        ..Default::default()
+    };
+    let Some(o) = record("discard-room", cfg, 4, 20_000) else {
+        return;
+    };
+    let threads = by_thread(&o);
+    assert_eq!(threads.len(), 4);
+    for (t, (stream, idx)) in &threads {
+        assert_eq!(idx.len(), 20_000, "thread {t} lost events");
+        assert_eq!(o.discarded.get(stream).copied().unwrap_or(0), 0);
+    }
+    check_site_split(&o);
+}
+
+#[test]
+fn discard_mode_with_a_tiny_buffer_counts_every_lost_event() {
+    let cfg = ChannelConfig {
+        subbuf_size: 4096,
+        subbuf_count: 2,
+        ..Default::default()
+    };
+    let Some(o) = record("discard-tiny", cfg, 3, 20_000) else {
+        return;
+    };
+    let threads = by_thread(&o);
+    assert_eq!(threads.len(), 3);
+    let mut lost = 0;
+    for (t, (stream, idx)) in &threads {
+        let d = o.discarded.get(stream).copied().unwrap_or(0);
+        assert_eq!(
+            idx.len() as u64 + d,
+            20_000,
+            "thread {t}: read + discarded = emitted"
+        );
+        // Discard mode keeps the beginning.
+        assert_eq!(idx[0], 0, "thread {t}");
+        lost += d;
+    }
+    assert!(lost > 0, "a 8 KiB buffer cannot hold 60 000 events");
+    check_site_split(&o);
+}
+
+#[test]
+fn overwrite_mode_keeps_the_newest_events_and_counts_the_rest() {
+    let cfg = ChannelConfig {
+        subbuf_size: 4096,
+        subbuf_count: 4,
+        mode: Mode::Overwrite,
+        ..Default::default()
+    };
+    let Some(o) = record("overwrite-tiny", cfg, 3, 20_000) else {
+        return;
+    };
+    let threads = by_thread(&o);
+    assert_eq!(threads.len(), 3);
+    for (t, (stream, idx)) in &threads {
+        let d = o.discarded.get(stream).copied().unwrap_or(0);
+        assert_eq!(
+            idx.len() as u64 + d,
+            20_000,
+            "thread {t}: read + overwritten = emitted"
+        );
+        // A flight recorder keeps the end.
+        assert_eq!(*idx.last().unwrap(), 19_999, "thread {t}");
+    }
+    check_site_split(&o);
+}
