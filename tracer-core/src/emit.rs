@@ -89,8 +89,11 @@ impl ThreadWriters {
                     w.write(id, ts, payload_len, fill);
                 }
                 _ => match attach(writers, slot, uid) {
+                    // The stream may come from a thread that wrote to it after `ts` was read
+                    // (attaching can wait on locks): take the time again so the stream's
+                    // times do not go back.
                     Some(w) => {
-                        w.write(id, ts, payload_len, fill);
+                        w.write(id, clock::now(), payload_len, fill);
                     }
                     None => lose(1),
                 },

@@ -39,6 +39,9 @@ pub struct StreamHeader {
     /// Sequence number of the next sub-buffer to open, saved when a writer gives the stream up
     /// so the thread that adopts it continues the sequence.
     pub next_seq: AtomicU64,
+    /// Clock value of the last event written, saved with `next_seq`: the adopting writer
+    /// never writes an earlier time (clocks of two CPUs may differ by a few ticks).
+    pub last_ts: AtomicU64,
 }
 
 const PAGE: usize = 4096;
@@ -105,6 +108,7 @@ impl RingBuffer {
                 lost: AtomicU64::new(0),
                 owner: AtomicU64::new(0),
                 next_seq: AtomicU64::new(0),
+                last_ts: AtomicU64::new(0),
             });
             let slots = base
                 .as_ptr()

@@ -37,6 +37,7 @@ impl StreamWriter {
         let h = stream.ring.header();
         h.owner.compare_exchange(0, 1, Acquire, Relaxed).ok()?;
         let seq = h.next_seq.load(Relaxed);
+        let prev_ts = h.last_ts.load(Relaxed);
         let subbuf_size = stream.ring.subbuf_size();
         Some(StreamWriter {
             slot: stream.ring.slot(seq),
@@ -47,7 +48,7 @@ impl StreamWriter {
             open: false,
             pos: 0,
             subbuf_size,
-            prev_ts: 0,
+            prev_ts,
             events: 0,
         })
     }
@@ -152,6 +153,7 @@ impl Drop for StreamWriter {
         }
         let h = self.stream.ring.header();
         h.next_seq.store(self.seq, Relaxed);
+        h.last_ts.store(self.prev_ts, Relaxed);
         h.owner.store(0, Release);
     }
 }
