@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
+use std::time::Duration;
 use tracer_core::{trace_enum, tracepoint, ChannelConfig, EventRule, LogLevel, Mode, Session};
 
 /// Sessions record every enabled call site of the process, so tests that count events must not
@@ -161,9 +162,23 @@ struct Outcome {
     discarded: BTreeMap<String, u64>,
     /// Events per call-site URI.
     per_site: HashMap<String, u64>,
+    /// Packets per stream.
+    packets: BTreeMap<String, u64>,
 }
 
 fn record(name: &str, cfg: ChannelConfig, threads: u32, per_thread: u32) -> Option<Outcome> {
+    record_paced(name, cfg, threads, per_thread, 0)
+}
+
+/// Like `record`, with a 1 ms pause every `pause_every` events (0: never), so a switch timer
+/// cuts sub-buffers that are still being written.
+fn record_paced(
+    name: &str,
+    cfg: ChannelConfig,
+    threads: u32,
+    per_thread: u32,
+    pause_every: u32,
+) -> Option<Outcome> {
     if !reader_available() {
         return None;
     }
@@ -180,7 +195,14 @@ fn record(name: &str, cfg: ChannelConfig, threads: u32, per_thread: u32) -> Opti
     session.start().unwrap();
     std::thread::scope(|s| {
         for t in 0..threads {
-            s.spawn(move || (0..per_thread).for_each(|i| emit(t, i)));
+            s.spawn(move || {
+                for i in 0..per_thread {
+                    emit(t, i);
+                    if pause_every > 0 && i % pause_every == pause_every - 1 {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                }
+            });
         }
     });
     let stats = session.destroy().unwrap();
@@ -189,6 +211,7 @@ fn record(name: &str, cfg: ChannelConfig, threads: u32, per_thread: u32) -> Opti
         per_stream: BTreeMap::new(),
         discarded: BTreeMap::new(),
         per_site: HashMap::new(),
+        packets: BTreeMap::new(),
     };
     let mut last_cycles: HashMap<String, u64> = HashMap::new();
     for v in read_trace(&dir) {
@@ -213,6 +236,7 @@ fn record(name: &str, cfg: ChannelConfig, threads: u32, per_thread: u32) -> Opti
                 *out.discarded.entry(stream).or_default() += v["count"].as_u64().unwrap();
             }
             Some("discarded_packets") => {}
+            Some("packet") => *out.packets.entry(stream).or_default() += 1,
             other => panic!("unexpected record {other:?}"),
         }
     }
@@ -225,27 +249,49 @@ fn record(name: &str, cfg: ChannelConfig, threads: u32, per_thread: u32) -> Opti
     Some(out)
 }
 
-/// Each writing thread owns one stream for its whole life here, so every stream holds one
-/// thread's events; returns thread -> indices read.
-fn by_thread(o: &Outcome) -> BTreeMap<u32, (String, Vec<u32>)> {
-    let mut m = BTreeMap::new();
+/// A thread keeps its stream for its whole life (a thread that starts after another one ended
+/// may adopt that one's stream), so each thread's events are in one stream, in order. Returns
+/// stream -> (threads in it, thread -> indices read).
+fn by_stream(o: &Outcome) -> BTreeMap<String, BTreeMap<u32, Vec<u32>>> {
+    let mut seen_in: HashMap<u32, String> = HashMap::new();
+    let mut m: BTreeMap<String, BTreeMap<u32, Vec<u32>>> = BTreeMap::new();
     for (stream, evs) in &o.per_stream {
-        let t = evs[0].0;
-        assert!(
-            evs.iter().all(|e| e.0 == t),
-            "stream {stream} mixes threads"
-        );
-        let idx: Vec<u32> = evs.iter().map(|e| e.1).collect();
-        assert!(
-            idx.windows(2).all(|w| w[0] < w[1]),
-            "thread {t}: events out of order or doubled"
-        );
-        assert!(
-            m.insert(t, (stream.clone(), idx)).is_none(),
-            "thread {t} in two streams"
-        );
+        for &(t, i) in evs {
+            let first = seen_in.entry(t).or_insert_with(|| stream.clone());
+            assert_eq!(first, stream, "thread {t} in two streams");
+            m.entry(stream.clone())
+                .or_default()
+                .entry(t)
+                .or_default()
+                .push(i);
+        }
+    }
+    for threads in m.values() {
+        for (t, idx) in threads {
+            assert!(
+                idx.windows(2).all(|w| w[0] < w[1]),
+                "thread {t}: out of order or doubled"
+            );
+        }
     }
     m
+}
+
+/// Read + discarded = emitted for every stream (each of its threads emitted `per_thread`).
+fn check_accounting(o: &Outcome, per_thread: u32) -> u64 {
+    let mut lost = 0;
+    for (stream, threads) in by_stream(o) {
+        let read: usize = threads.values().map(Vec::len).sum();
+        let d = o.discarded.get(&stream).copied().unwrap_or(0);
+        let emitted = u64::from(per_thread) * threads.len() as u64;
+        assert_eq!(
+            read as u64 + d,
+            emitted,
+            "stream {stream}: read + discarded = emitted"
+        );
+        lost += d;
+    }
+    lost
 }
 
 fn check_site_split(o: &Outcome) {
@@ -289,6 +335,14 @@ fn check_site_split(o: &Outcome) {
     assert_eq!((lo.1, hi.1), (even, odd), "per-call-site counts");
 }
 
+/// Indices read per thread, whichever stream they are in.
+fn threads(o: &Outcome) -> Vec<(u32, Vec<u32>)> {
+    by_stream(o)
+        .into_values()
+        .flat_map(|t| t.into_iter())
+        .collect()
+}
+
 #[test]
 fn discard_mode_with_room_keeps_every_event() {
     // 2 MiB per thread holds all of its ~1.4 MB of events even if the consumer never runs.
@@ -300,12 +354,13 @@ fn discard_mode_with_room_keeps_every_event() {
     let Some(o) = record("discard-room", cfg, 4, 20_000) else {
         return;
     };
-    let threads = by_thread(&o);
+    let threads = threads(&o);
     assert_eq!(threads.len(), 4);
-    for (t, (stream, idx)) in &threads {
-        assert_eq!(idx.len(), 20_000, "thread {t} lost events");
-        assert_eq!(o.discarded.get(stream).copied().unwrap_or(0), 0);
-    }
+    assert!(
+        threads.iter().all(|(_, idx)| idx.len() == 20_000),
+        "every event of every thread"
+    );
+    assert_eq!(check_accounting(&o, 20_000), 0);
     check_site_split(&o);
 }
 
@@ -319,21 +374,14 @@ fn discard_mode_with_a_tiny_buffer_counts_every_lost_event() {
     let Some(o) = record("discard-tiny", cfg, 3, 20_000) else {
         return;
     };
-    let threads = by_thread(&o);
-    assert_eq!(threads.len(), 3);
-    let mut lost = 0;
-    for (t, (stream, idx)) in &threads {
-        let d = o.discarded.get(stream).copied().unwrap_or(0);
-        assert_eq!(
-            idx.len() as u64 + d,
-            20_000,
-            "thread {t}: read + discarded = emitted"
-        );
+    assert!(
+        check_accounting(&o, 20_000) > 0,
+        "a 8 KiB ring cannot hold 20 000 events"
+    );
+    for (t, idx) in threads(&o) {
         // Discard mode keeps the beginning.
         assert_eq!(idx[0], 0, "thread {t}");
-        lost += d;
     }
-    assert!(lost > 0, "a 8 KiB buffer cannot hold 60 000 events");
     check_site_split(&o);
 }
 
@@ -348,17 +396,47 @@ fn overwrite_mode_keeps_the_newest_events_and_counts_the_rest() {
     let Some(o) = record("overwrite-tiny", cfg, 3, 20_000) else {
         return;
     };
-    let threads = by_thread(&o);
+    assert!(
+        check_accounting(&o, 20_000) > 0,
+        "a 16 KiB ring cannot hold 20 000 events"
+    );
+    let threads = threads(&o);
     assert_eq!(threads.len(), 3);
-    for (t, (stream, idx)) in &threads {
-        let d = o.discarded.get(stream).copied().unwrap_or(0);
-        assert_eq!(
-            idx.len() as u64 + d,
-            20_000,
-            "thread {t}: read + overwritten = emitted"
-        );
-        // A flight recorder keeps the end.
-        assert_eq!(*idx.last().unwrap(), 19_999, "thread {t}");
+    for (t, idx) in threads {
+        // A flight recorder keeps the end: the last sub-buffer (~58 events) is never
+        // overwritten, though a few events may be dropped while the consumer reads the
+        // sub-buffer the writer wants to reuse (it never waits).
+        let last = *idx.last().unwrap();
+        assert!(last >= 19_900, "thread {t} ends at {last}");
     }
+    check_site_split(&o);
+}
+
+#[test]
+fn live_switch_timer_cuts_open_sub_buffers_into_valid_packets() {
+    // Sub-buffers large enough to never fill: everything reaches the trace through the switch
+    // timer's partial flushes and the final one, each a packet that starts where the previous
+    // one ended.
+    let cfg = ChannelConfig {
+        subbuf_size: 1 << 20,
+        subbuf_count: 4,
+        switch_timer: Some(Duration::from_millis(2)),
+        ..Default::default()
+    };
+    let Some(o) = record_paced("live", cfg, 2, 3_000, 100) else {
+        return;
+    };
+    assert_eq!(check_accounting(&o, 3_000), 0);
+    let threads = threads(&o);
+    assert_eq!(threads.len(), 2);
+    assert!(
+        threads.iter().all(|(_, idx)| idx.len() == 3_000),
+        "every event of every thread"
+    );
+    assert!(
+        o.packets.values().all(|&n| n > 10),
+        "expected many timer packets: {:?}",
+        o.packets
+    );
     check_site_split(&o);
 }

@@ -1,6 +1,6 @@
 # Reads a CTF trace with babeltrace2's Python bindings and prints one JSON object per line:
 # events (stream, name, clock cycles, call-site URI, log level, payload) and the discarded
-# events and packets babeltrace2 derives from the packet contexts.
+# events and packets babeltrace2 derives from the packet contexts, and packet beginnings.
 # Used by the end-to-end tests to compare a recorded trace with what the program emitted.
 import json
 import sys
@@ -42,6 +42,8 @@ for msg in bt2.TraceCollectionMessageIterator(sys.argv[1]):
             "level": None if ev.cls.log_level is None else int(ev.cls.log_level),
             "fields": conv(ev.payload_field),
         }))
+    elif type(msg) is bt2._PacketBeginningMessageConst:
+        print(json.dumps({"kind": "packet", "stream": stream_key(msg.packet.stream)}))
     elif type(msg) is bt2._DiscardedEventsMessageConst:
         print(json.dumps({
             "kind": "discarded_events",

@@ -12,18 +12,26 @@
 //! path, no migration window to handle, no CPU-number read. What it costs: one stream per
 //! writing thread (bounded by reusing the streams of exited threads, see
 //! [`frontend::StreamWriter::adopt`]) and events of different threads are ordered by timestamp
-//! only, which is all CTF readers use anyway. The benchmark (`benches/emit.rs`) prints the
+//! only, which is all CTF readers use anyway.
+//!
+//! Under `cfg(loom)` only [`config`] and [`slot`] are built: the loom tests model-check the
+//! slot protocol with loom's atomics. The benchmark (`benches/emit.rs`) prints the
 //! cost of a `lock cmpxchg` next to the event cost for reference.
 
+#[cfg(not(loom))]
 pub mod backend;
 pub mod config;
+#[cfg(not(loom))]
 pub mod frontend;
+#[cfg(not(loom))]
 pub mod notify;
 pub mod slot;
 
+#[cfg(not(loom))]
 use std::sync::Arc;
 
 /// One stream of a channel: its ring and how its writer reaches the consumer.
+#[cfg(not(loom))]
 #[derive(Debug)]
 pub struct Stream {
     /// The sub-buffers.
