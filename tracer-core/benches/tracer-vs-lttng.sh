@@ -3,7 +3,8 @@
 # 11-character string), measured in one run on this machine. Prints ns/event (disabled, enabled
 # with 1 and 2 threads, overwrite mode), bytes/event on disk, consumer CPU per event, lost
 # events, and the ratios. Both tracers use 4 MiB x 8 sub-buffers; the last line checks a
-# 10 M events/s writer with tracer-core's default channel sizes.
+# 10 M events/s writer with tracer-core's default channel sizes. Each case runs three times
+# and the least disturbed run (lowest ns/event) is shown.
 #
 # Needs: root (for lttng-sessiond), lttng-tools, liblttng-ust-dev, babeltrace2, gcc.
 # Usage: tracer-core/benches/tracer-vs-lttng.sh [EVENTS_PER_THREAD]   (default 10000000)
@@ -21,7 +22,14 @@ pgrep -x lttng-sessiond >/dev/null || lttng-sessiond --daemonize --no-kernel
 gcc -O2 -I"$here/lttng" -o "$work/bench_lttng" "$here/lttng/bench_lttng.c" "$here/lttng/bench_tp.c" \
     -llttng-ust -ldl -lpthread
 cargo bench -q -p tracer-core --bench emit --no-run 2>/dev/null
-ours() { cargo bench -q -p tracer-core --bench emit -- "$@" 2>/dev/null | grep '^mode='; }
+# Every run starts with no dirty page cache left by the previous one and deletes its trace
+# after measuring it, so no run pays for another's write-back.
+ours() {
+    sync
+    cargo bench -q -p tracer-core --bench emit -- "$@" 2>/dev/null | grep '^mode='
+    [ -n "${4:-}" ] && rm -rf "$4"
+    return 0
+}
 
 field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
 
@@ -40,6 +48,7 @@ lttng_run() {
     lttng enable-channel -u --subbuf-size=4M --num-subbuf="$nsub" $ow chan >/dev/null
     lttng enable-event -u -c chan 'bench:ev' >/dev/null
     lttng start >/dev/null
+    sync
     local c0; c0=$(consumerd_ticks)
     local line; line=$("$work/bench_lttng" "$mode" "$EVENTS" "$threads")
     lttng stop >/dev/null
@@ -51,26 +60,41 @@ lttng_run() {
     local bytes; bytes=$(find "$out" -path '*/index' -prune -o -type f -name 'chan_*' -printf '%s\n' | awk '{s+=$1} END{print s+0}')
     local cns; cns=$(awk -v t=$((c1 - c0)) -v hz="$hz" -v n="$total" 'BEGIN{printf "%.2f", t / hz * 1e9 / n}')
     local bpe; bpe=$(awk -v b="$bytes" -v n="$recorded" 'BEGIN{printf "%.2f", (n > 0 ? b / n : 0)}')
+    rm -rf "$out"
     echo "$line bytes_per_event=$bpe consumer_ns_per_event=$cns lost=$((total - recorded))"
+}
+
+# best3 CMD... -> the output line of three runs with the lowest ns_per_event: the machine may
+# be shared, and the least disturbed run is the closest to the tracer's own cost (the same rule
+# for both tracers).
+best3() {
+    local best="" line i
+    for i in 1 2 3; do
+        line=$("$@")
+        if [ -z "$best" ] || awk -v a="$(field "$line" ns_per_event)" -v b="$(field "$best" ns_per_event)" 'BEGIN{exit !(a < b)}'; then
+            best=$line
+        fi
+    done
+    echo "$best"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 echo "running (events per thread: $EVENTS) ..." >&2
-o_dis=$(ours disabled $((EVENTS * 100)))
-l_dis=$("$work/bench_lttng" disabled $((EVENTS * 100)) 1)
-o_1=$(ours discard "$EVENTS" 1 "$work/ours-1")
-l_1=$(lttng_run discard 1 8)
-o_2=$(ours discard "$EVENTS" 2 "$work/ours-2")
-l_2=$(lttng_run discard 2 8)
-o_r=$(ours roomy "$EVENTS" 1 "$work/ours-r")
-l_r=$(lttng_run roomy 1 64)
-o_r2=$(ours roomy "$EVENTS" 2 "$work/ours-r2")
-l_r2=$(lttng_run roomy 2 64)
-o_ow=$(ours overwrite "$EVENTS" 1 "$work/ours-ow")
-l_ow=$(lttng_run overwrite 1 8 --overwrite)
+o_dis=$(best3 ours disabled $((EVENTS * 100)))
+l_dis=$(best3 "$work/bench_lttng" disabled $((EVENTS * 100)) 1)
+o_1=$(best3 ours discard "$EVENTS" 1 "$work/ours-1")
+l_1=$(best3 lttng_run discard 1 8)
+o_2=$(best3 ours discard "$EVENTS" 2 "$work/ours-2")
+l_2=$(best3 lttng_run discard 2 8)
+o_r=$(best3 ours roomy "$EVENTS" 1 "$work/ours-r")
+l_r=$(best3 lttng_run roomy 1 64)
+o_r2=$(best3 ours roomy "$EVENTS" 2 "$work/ours-r2")
+l_r2=$(best3 lttng_run roomy 2 64)
+o_ow=$(best3 ours overwrite "$EVENTS" 1 "$work/ours-ow")
+l_ow=$(best3 lttng_run overwrite 1 8 --overwrite)
 o_rate=$(ours rate10m $((EVENTS * 2)) 1 "$work/ours-rate")
-o_cas=$(ours cas "$EVENTS")
+o_cas=$(best3 ours cas "$EVENTS")
 
 printf '\n%-34s %14s %14s %10s\n' "case (int64 + string)" "tracer-core" "LTTng-UST" "ours/LTTng"
 row() { printf '%-34s %14s %14s %10s\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
