@@ -170,13 +170,17 @@ impl Outputs {
             let to = v.commit as usize;
             // SAFETY: we hold the slot and `to` is the commit offset read after holding it.
             let Some(bytes) = (unsafe { s.ring.committed_bytes(seq, from, to) }) else {
-                // A commit offset beyond the sub-buffer means corrupt control words: skip the
-                // sub-buffer rather than write garbage.
-                slot.release_consumed(seq);
-                let out = self.streams.entry(key).or_default();
-                out.expected += 1;
-                out.partial_from = 0;
-                continue;
+                // A commit offset beyond the sub-buffer means corrupt control words: write
+                // nothing from this sub-buffer rather than garbage, and let the writer go on.
+                if committed {
+                    slot.release_consumed(seq);
+                    let out = self.streams.entry(key).or_default();
+                    out.expected += 1;
+                    out.partial_from = 0;
+                    continue;
+                }
+                slot.release_partial(v.emitted);
+                return Ok(());
             };
             if committed {
                 let r = self.write_packet(ch, s, bytes, (begin, v.ts_end), v.lost_before, v.cpu);
