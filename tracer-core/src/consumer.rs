@@ -210,6 +210,49 @@ impl Outputs {
         }
     }
 
+    /// Writes what every stream holds now — sealed sub-buffers not yet overwritten and the
+    /// committed part of the open one — without consuming it (flight-recorder snapshot). Must
+    /// not run concurrently with a consumer thread on the same streams.
+    pub(crate) fn write_snapshot(&mut self) -> Result<(), Error> {
+        let channels = self.channels.clone();
+        for c in &channels {
+            let streams = lock_streams(c).clone();
+            for s in &streams {
+                let n = s.ring.subbuf_count() as u64;
+                let mut seqs: Vec<u64> = (0..n)
+                    .filter_map(|i| s.ring.slot(i).written_seq())
+                    .collect();
+                seqs.sort_unstable();
+                for seq in seqs {
+                    let slot = s.ring.slot(seq);
+                    // Overwritten since the scan: its events are in the lost count already.
+                    let Hold::Held { committed } = slot.hold(seq, true) else {
+                        continue;
+                    };
+                    let v = slot.view();
+                    // SAFETY: we hold the slot and `v.commit` was read after holding it.
+                    let bytes = unsafe { s.ring.committed_bytes(seq, 0, v.commit as usize) };
+                    let r = match bytes {
+                        Some(b) if committed => {
+                            self.write_packet(c, s, b, (v.ts_begin, v.ts_end), v.lost_before, v.cpu)
+                        }
+                        Some(b) => {
+                            let (classes, _) = registry::classes();
+                            let w = walk_events(b, v.ts_begin, &classes);
+                            let times = (v.ts_begin, w.clock);
+                            self.write_packet(c, s, &b[..w.len], times, v.lost_before, v.cpu)
+                        }
+                        None => Ok(()),
+                    };
+                    slot.unhold();
+                    r?;
+                }
+                self.report_final_loss(c, s)?;
+            }
+        }
+        self.write_metadata(true)
+    }
+
     /// An empty packet whose only news is the stream's final lost-event count, for losses
     /// after its last packet (a full buffer at the end of a discard-mode session).
     fn report_final_loss(&mut self, ch: &Channel, s: &Stream) -> Result<(), Error> {

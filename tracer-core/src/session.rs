@@ -204,6 +204,7 @@ struct Inner {
     channels: Vec<Arc<Channel>>,
     consumer: Option<Consumer>,
     outputs: Option<Outputs>,
+    snapshots: u64,
 }
 
 /// A tracing session: an output directory and its channels.
@@ -211,8 +212,22 @@ pub struct Session {
     name: String,
     dir: PathBuf,
     uuid: [u8; 16],
+    /// Flight recorder: no consumer; buffers are written only by [`Session::snapshot`].
+    snapshot_mode: bool,
     notifier: Arc<Notifier>,
     inner: Mutex<Inner>,
+}
+
+fn lost_events(channels: &[Arc<Channel>]) -> u64 {
+    channels
+        .iter()
+        .flat_map(|c| {
+            lock(&c.streams)
+                .iter()
+                .map(|s| s.ring.lost())
+                .collect::<Vec<_>>()
+        })
+        .sum()
 }
 
 /// What a session recorded, per stream, when it stopped.
@@ -251,19 +266,32 @@ fn valid_name(s: &str) -> bool {
 impl Session {
     /// Creates a session writing its trace into `dir` (created if missing).
     pub fn create(name: &str, dir: impl Into<PathBuf>) -> Result<Session, Error> {
-        let dir = dir.into();
+        Self::new(name, dir.into(), false)
+    }
+
+    /// Creates a flight-recorder session: nothing is written while it runs; each
+    /// [`Session::snapshot`] writes what the buffers hold then into a new trace directory
+    /// under `dir`. Channels in overwrite mode keep the latest events, in discard mode the
+    /// first ones.
+    pub fn create_snapshot(name: &str, dir: impl Into<PathBuf>) -> Result<Session, Error> {
+        Self::new(name, dir.into(), true)
+    }
+
+    fn new(name: &str, dir: PathBuf, snapshot_mode: bool) -> Result<Session, Error> {
         std::fs::create_dir_all(&dir).map_err(io_at(&dir))?;
         trace_clock();
         Ok(Session {
             name: name.to_owned(),
             dir,
             uuid: random_uuid(),
+            snapshot_mode,
             notifier: Arc::new(Notifier::default()),
             inner: Mutex::new(Inner {
                 state: State::Created,
                 channels: Vec::new(),
                 consumer: None,
                 outputs: None,
+                snapshots: 0,
             }),
         })
     }
@@ -392,6 +420,11 @@ impl Session {
         if inner.channels.is_empty() {
             return Err(Error::State("a session needs a channel to start".into()));
         }
+        if self.snapshot_mode {
+            inner.state = State::Started;
+            self.set_active(&inner.channels, true);
+            return Ok(());
+        }
         let mut outputs = match inner.outputs.take() {
             Some(o) => o,
             None => Outputs::new(self.dir.clone(), self.uuid, inner.channels.clone()),
@@ -416,6 +449,12 @@ impl Session {
         }
         self.set_active(&inner.channels, false);
         inner.state = State::Stopped;
+        if self.snapshot_mode {
+            return Ok(Stats {
+                lost_events: lost_events(&inner.channels),
+                ..Stats::default()
+            });
+        }
         let consumer = inner.consumer.take();
         let mut outputs = match consumer {
             Some(c) => c.stop(),
@@ -425,6 +464,27 @@ impl Session {
         let stats = outputs.stats();
         inner.outputs = Some(outputs);
         result.map(|()| stats)
+    }
+
+    /// Flight-recorder sessions: writes what the buffers hold now into a new trace directory
+    /// `DIR/snapshot-N` (N = 1, 2, …) without consuming it, and returns its path. The writers
+    /// keep running; an event that needs a sub-buffer being copied is dropped and counted.
+    pub fn snapshot(&self) -> Result<PathBuf, Error> {
+        let mut inner = lock(&self.inner);
+        if !self.snapshot_mode {
+            return Err(Error::State(
+                "snapshots need a session made by create_snapshot".into(),
+            ));
+        }
+        if inner.state == State::Destroyed || inner.state == State::Created {
+            return Err(Error::State("snapshots need a started session".into()));
+        }
+        inner.snapshots += 1;
+        let path = self.dir.join(format!("snapshot-{}", inner.snapshots));
+        std::fs::create_dir_all(&path).map_err(io_at(&path))?;
+        let mut outputs = Outputs::new(path.clone(), random_uuid(), inner.channels.clone());
+        outputs.write_snapshot()?;
+        Ok(path)
     }
 
     /// Stops the session if needed, writes what late writers committed after the stop, and

@@ -168,6 +168,11 @@ impl RingBuffer {
         Some(unsafe { std::slice::from_raw_parts(self.subbuf_ptr(seq).add(from), to - from) })
     }
 
+    /// Number of sub-buffers.
+    pub fn subbuf_count(&self) -> usize {
+        self.subbuf_count
+    }
+
     /// Bytes per sub-buffer.
     pub fn subbuf_size(&self) -> usize {
         self.subbuf_size
@@ -206,6 +211,7 @@ mod tests {
         // Slots wrap with the sequence number.
         assert!(std::ptr::eq(rb.slot(1), rb.slot(5)));
         assert_eq!(rb.subbuf_ptr(2) as usize - rb.subbuf_ptr(1) as usize, 4096);
+        // SAFETY: no writer exists; the range is rejected before any memory is touched.
         assert!(unsafe { rb.committed_bytes(0, 0, 4097) }.is_none());
     }
 

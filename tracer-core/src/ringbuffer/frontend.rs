@@ -203,6 +203,7 @@ mod tests {
         assert_eq!(slot.hold(0, true), Hold::Held { committed: false });
         let v = slot.view();
         assert_eq!((v.commit, v.ts_begin), (20, 100));
+        // SAFETY: the slot is held and 20 is the commit offset read after holding it.
         let bytes = unsafe { s.ring.committed_bytes(0, 0, 20) }.unwrap();
         assert_eq!(&bytes[2..10], &7u64.to_le_bytes());
         slot.release_partial(0);

@@ -214,6 +214,17 @@ impl SlotControl {
         }
     }
 
+    /// Snapshot: the sub-buffer whose data the slot holds (being written or sealed), if any.
+    pub fn written_seq(&self) -> Option<u64> {
+        let cur = self.state.load(Acquire);
+        matches!(cur & PHASE_MASK, WRITING | COMMITTED).then_some(cur >> SEQ_SHIFT)
+    }
+
+    /// Snapshot: gives a held slot back without consuming anything.
+    pub fn unhold(&self) {
+        self.state.fetch_and(!HELD, Release);
+    }
+
     /// Consumer: done with a committed sub-buffer; the writer may reuse it.
     pub fn release_consumed(&self, seq: u64) {
         self.state.store(seq << SEQ_SHIFT | FREE, Release);
