@@ -4,7 +4,7 @@
 //! ```no_run
 //! use tracer_core::{tracepoint, ChannelConfig, EventRule, Session};
 //!
-//! let session = Session::create("demo", "/tmp/demo-trace")?;
+//! let session = Session::create("demo", "demo-trace")?;
 //! let ch = session.add_channel("chan", ChannelConfig::default())?;
 //! session.enable_event(ch, EventRule::new("myapp:*"))?;
 //! session.start()?;
@@ -17,8 +17,9 @@
 //! Map: [`ringbuffer`] (config, backend memory, slot hand-over protocol, writer frontend,
 //! consumer wake-up), [`clock`] (TSC or `CLOCK_MONOTONIC`), [`field`] (what can be recorded and
 //! how it is encoded), [`registry`] (call sites and event ids), [`session`] (sessions, channels,
-//! rules, masks), `emit` (per-thread fast path), `consumer` (the thread writing stream files),
-//! [`ctf`] (event header, packets, TSDL metadata).
+//! rules, masks, snapshots), `emit` (per-thread fast path), `consumer` (the thread writing
+//! stream files), [`ctf`] (event header, packets, TSDL metadata). Design notes:
+//! `docs/tracer-core.md`.
 
 #[cfg(not(loom))]
 pub mod clock;
