@@ -318,8 +318,8 @@ impl Outputs {
     }
 }
 
-fn lock_streams(c: &Channel) -> std::sync::MutexGuard<'_, Vec<Arc<Stream>>> {
-    c.streams.lock().unwrap_or_else(|e| e.into_inner())
+fn lock_streams(c: &Channel) -> crate::locks::Held<'_, Vec<Arc<Stream>>> {
+    crate::locks::lock(&c.streams)
 }
 
 /// A running consumer thread.

@@ -35,7 +35,8 @@ pub fn lost_unattributed() -> u64 {
     LOST_UNATTRIBUTED.load(Relaxed)
 }
 
-fn lose(mask: u64) {
+/// Counts events of `mask`'s channels as lost outside any stream.
+pub(crate) fn lose(mask: u64) {
     LOST_UNATTRIBUTED.fetch_add(u64::from(mask.count_ones()), Relaxed);
 }
 

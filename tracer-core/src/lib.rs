@@ -34,6 +34,8 @@ mod error;
 #[cfg(not(loom))]
 pub mod field;
 #[cfg(not(loom))]
+mod locks;
+#[cfg(not(loom))]
 pub mod registry;
 pub mod ringbuffer;
 #[cfg(not(loom))]

@@ -7,8 +7,9 @@
 //! call sites a program reaches first (usually its hot ones) get the 2-byte header.
 
 use crate::field::FieldDesc;
+use crate::locks::{lock, Held};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::*};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 /// Set in a call site's mask until it registers, so the first hit takes the slow path without
 /// adding a test to the disabled path.
@@ -130,10 +131,8 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     version: 0,
 });
 
-pub(crate) fn registry() -> MutexGuard<'static, Registry> {
-    // A panic while holding the lock cannot leave the registry half-updated (each update is
-    // one push), so a poisoned lock is still usable.
-    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+pub(crate) fn registry() -> Held<'static, Registry> {
+    lock(&REGISTRY)
 }
 
 /// Snapshot of the registered classes, for the consumer and the metadata writer.
@@ -143,10 +142,15 @@ pub fn classes() -> (Vec<Arc<EventClass>>, u64) {
 }
 
 /// Registers `site` on its first hit and computes its mask. Idempotent: concurrent first hits
-/// on several threads register it once. Lock order: sessions, then registry.
+/// on several threads register it once. Lock order: sessions, then registry. In a signal
+/// handler that interrupted a session call of its thread, the site stays unregistered, this
+/// event is counted lost, and the next hit tries again (see `locks`).
 #[cold]
 pub fn register(site: &'static CallSite, function: &'static str, fields: &[FieldDesc]) {
-    let sessions = crate::session::channel_table();
+    let Some(sessions) = crate::session::channel_table_from_tracepoint() else {
+        crate::emit::lose(1);
+        return;
+    };
     let mut reg = registry();
     if site.mask() & UNREGISTERED == 0 {
         return;

@@ -9,6 +9,7 @@
 use crate::clock::trace_clock;
 use crate::consumer::{Consumer, Outputs};
 use crate::error::{io_at, Error};
+use crate::locks::{lock, lock_from_tracepoint, Held};
 use crate::registry::{self, CallSite, LogLevel, MAX_CHANNELS, UNREGISTERED};
 use crate::ringbuffer::backend::RingBuffer;
 use crate::ringbuffer::config::ChannelConfig;
@@ -17,7 +18,7 @@ use crate::ringbuffer::notify::Notifier;
 use crate::ringbuffer::Stream;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering::*};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 /// Which events a channel records.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,7 +73,7 @@ impl Channel {
     /// A stream no thread writes to, or a new one. Runs on a thread's first event in the
     /// channel, never on the fast path.
     fn writer(self: &Arc<Self>) -> Option<StreamWriter> {
-        let mut streams = lock(&self.streams);
+        let mut streams = lock_from_tracepoint(&self.streams)?;
         for s in streams.iter() {
             if let Some(w) = StreamWriter::adopt(s.clone(), self.uid) {
                 return Some(w);
@@ -111,14 +112,14 @@ static CHANNELS: Mutex<ChannelTable> = Mutex::new(ChannelTable { slots: Vec::new
 static CHANNEL_UIDS: [AtomicU64; MAX_CHANNELS] = [const { AtomicU64::new(0) }; MAX_CHANNELS];
 static NEXT_UID: AtomicU64 = AtomicU64::new(1);
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every critical section leaves its data consistent between statements that could panic,
-    // so a poisoned lock is still usable.
-    m.lock().unwrap_or_else(|e| e.into_inner())
+/// Locks the channel table from a tracepoint (see [`lock_from_tracepoint`]); taken before the
+/// registry when both are needed.
+pub(crate) fn channel_table_from_tracepoint() -> Option<Held<'static, ChannelTable>> {
+    lock_from_tracepoint(&CHANNELS)
 }
 
 /// Locks the channel table (taken before the registry when both are needed).
-pub(crate) fn channel_table() -> MutexGuard<'static, ChannelTable> {
+pub(crate) fn channel_table() -> Held<'static, ChannelTable> {
     lock(&CHANNELS)
 }
 
@@ -133,7 +134,7 @@ pub(crate) fn channel_uid(slot: usize) -> u64 {
 #[cold]
 pub(crate) fn writer_for(slot: usize, uid: u64) -> Option<StreamWriter> {
     let channel = {
-        let t = channel_table();
+        let t = channel_table_from_tracepoint()?;
         let e = t.slots.get(slot)?.as_ref()?;
         (e.channel.uid == uid).then(|| e.channel.clone())?
     };

@@ -58,6 +58,10 @@ fn decode(dir: &Path) -> Decoded {
             );
             let (begin, end) = (u64_at(p, 32), u64_at(p, 40));
             let size = (u64_at(p, 48) / 8) as usize;
+            assert!(
+                size >= PACKET_PREFIX_LEN && size <= p.len(),
+                "bad packet size {size}"
+            );
             let discarded = u64_at(p, 72);
             assert!(
                 begin <= end && begin >= last_end,
@@ -189,4 +193,128 @@ fn many_threads_discard_mode() {
 #[test]
 fn many_threads_overwrite_mode() {
     run(Mode::Overwrite, 3, 8, 20_000);
+}
+
+static HANDLER_RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+extern "C" fn on_sigusr1(_: libc::c_int) {
+    HANDLER_RUNS.fetch_add(1, Ordering::Relaxed);
+    tracepoint!(sig, handler, marker = 0xabu8);
+}
+
+/// A thread records events while signals hit it and the handler records events too: the
+/// handler's events either land between the thread's events or, when the signal interrupted
+/// one, are counted lost; the thread's own events are all intact.
+#[test]
+fn tracepoints_in_signal_handlers_never_corrupt_the_interrupted_event() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = std::env::temp_dir().join(format!("tracer-core-signal-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    // SAFETY: installs a handler that only touches atomics and the tracer; the sigaction
+    // struct is fully initialised.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_sigusr1 as extern "C" fn(libc::c_int) as usize;
+        sa.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut sa.sa_mask);
+        assert_eq!(libc::sigaction(libc::SIGUSR1, &sa, std::ptr::null_mut()), 0);
+    }
+    let session = Session::create("signal", &dir).unwrap();
+    let big = ChannelConfig {
+        subbuf_size: 1 << 20,
+        subbuf_count: 16,
+        ..Default::default()
+    };
+    let ch = session.add_channel("chan", big).unwrap();
+    session.enable_event(ch, EventRule::new("sig:*")).unwrap();
+    session.start().unwrap();
+    let lost_before = tracer_core::lost_unattributed();
+    const N: u64 = 300_000;
+    let done = AtomicBool::new(false);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            tracepoint!(sig, main, index = 0u64); // attach before the first signal
+                                                  // SAFETY: pthread_self has no preconditions.
+            tx.send(unsafe { libc::pthread_self() }).unwrap();
+            for i in 1..N {
+                tracepoint!(sig, main, index = i);
+            }
+            done.store(true, Ordering::Release);
+        });
+        let target = rx.recv().unwrap();
+        while !done.load(Ordering::Acquire) {
+            // SAFETY: the target thread is alive until `done` (it is joined by the scope
+            // after this loop).
+            unsafe { libc::pthread_kill(target, libc::SIGUSR1) };
+            std::thread::sleep(std::time::Duration::from_micros(20));
+        }
+    });
+    let stats = session.destroy().unwrap();
+    assert_eq!(
+        stats.lost_events, 0,
+        "the buffers are large enough for everything"
+    );
+    let lost_in_handler = tracer_core::lost_unattributed() - lost_before;
+
+    let (classes, _) = registry::classes();
+    // Ids per name: `sig:main` has two call sites.
+    let ids = |name: &str| -> Vec<u32> {
+        classes
+            .iter()
+            .filter(|c| c.site.full_name() == name)
+            .map(|c| c.id)
+            .collect()
+    };
+    let (main_ids, handler_ids) = (ids("sig:main"), ids("sig:handler"));
+    let (mut main_idx, mut handler_events) = (Vec::new(), 0u64);
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if !path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("chan_")
+        {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let mut pos = 0;
+        while pos < bytes.len() {
+            let p = &bytes[pos..];
+            let size = (u64_at(p, 48) / 8) as usize;
+            assert!(
+                size >= PACKET_PREFIX_LEN && size <= p.len(),
+                "bad packet size {size}"
+            );
+            let mut clock = u64_at(p, 32);
+            let mut at = PACKET_PREFIX_LEN;
+            while at < size {
+                let (ev, payload) = read_header(&p[..size], at, &mut clock).expect("header");
+                if main_ids.contains(&ev) {
+                    main_idx.push(u64_at(p, payload));
+                    at = payload + 8;
+                } else {
+                    assert!(handler_ids.contains(&ev), "unknown event id {ev}");
+                    assert_eq!(p[payload], 0xab, "handler payload");
+                    handler_events += 1;
+                    at = payload + 1;
+                }
+            }
+            pos += size;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        main_idx,
+        (0..N).collect::<Vec<_>>(),
+        "every event of the thread, in order"
+    );
+    let runs = HANDLER_RUNS.load(Ordering::Relaxed);
+    assert!(runs > 0, "no signal was delivered");
+    assert_eq!(
+        handler_events + lost_in_handler,
+        runs,
+        "handler events recorded or counted lost"
+    );
 }
