@@ -18,6 +18,8 @@ fi
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+# The ring buffer's hand-over protocol, model-checked (its own target dir: --cfg loom rebuilds).
+RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test --locked --release -p tracer-core --test loom
 
 # ---- VS Code extension (editors/vscode) -------------------------------------------------------
 # Unit tests (tsc --strict + node --test), then the .vsix in a real VS Code (code-server 4.100.3,

@@ -10,7 +10,7 @@ struct Request {
 }
 
 fn serve(req: &Request) -> usize {
-    tracepoint!(hello_rs, request_start, id = req.id, path = req.path.as_str());
+    tracepoint!(hello_rs, request_start, id = req.id, path = &*req.path);
     let bytes = req.path.len() * 100;
     tracepoint!(hello_rs, request_done, id = req.id, bytes = bytes);
     bytes

@@ -1,0 +1,395 @@
+//! The consumer: a thread per started session that sleeps on the session's futex, writes every
+//! sealed sub-buffer of every stream to that stream's file as one CTF packet, keeps the
+//! metadata file current, and on stop writes the partly filled sub-buffers too.
+//!
+//! Sub-buffers are written straight from the ring (the consumer holds the slot while
+//! `write(2)` copies it), and the slot is freed only once the packet is in the file. A
+//! sub-buffer still being written is cut after its last committed event; the consumer decodes
+//! those events ([`crate::ctf::walk_events`]) to learn the last timestamp, which the next
+//! packet of the stream starts from.
+
+use crate::clock::trace_clock;
+use crate::ctf::metadata::{tsdl, EnvValue, TraceDescription};
+use crate::ctf::packet::PacketInfo;
+use crate::ctf::walk_events;
+use crate::error::{io_at, Error};
+use crate::registry;
+use crate::ringbuffer::notify::Notifier;
+use crate::ringbuffer::slot::Hold;
+use crate::ringbuffer::Stream;
+use crate::session::{Channel, Stats};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering::*};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Where the consumer is in one stream.
+#[derive(Default)]
+struct StreamOutput {
+    file: Option<File>,
+    /// Next sub-buffer sequence number to write.
+    expected: u64,
+    /// Bytes of sub-buffer `expected` already written by partial flushes.
+    partial_from: usize,
+    /// Clock value of the last event written by a partial flush.
+    last_ts: u64,
+    /// Next `packet_seq_num` (lost sub-buffers leave gaps).
+    packet_seq: u64,
+    packets: u64,
+    /// `events_discarded` of the last packet written.
+    reported_lost: u64,
+    /// `timestamp_end` of the last packet written.
+    last_end: u64,
+}
+
+/// The files of a session's trace and the consumer's position in each stream.
+pub(crate) struct Outputs {
+    dir: PathBuf,
+    uuid: [u8; 16],
+    channels: Vec<Arc<Channel>>,
+    streams: HashMap<(u32, u64), StreamOutput>,
+    metadata_version: Option<u64>,
+    error: Option<Error>,
+}
+
+impl Outputs {
+    pub(crate) fn new(dir: PathBuf, uuid: [u8; 16], channels: Vec<Arc<Channel>>) -> Self {
+        Outputs {
+            dir,
+            uuid,
+            channels,
+            streams: HashMap::new(),
+            metadata_version: None,
+            error: None,
+        }
+    }
+
+    /// Rewrites `metadata` when call sites registered since the last write (or always with
+    /// `force`). Written to a side name and renamed, so a reader never sees half a file.
+    pub(crate) fn write_metadata(&mut self, force: bool) -> Result<(), Error> {
+        let (classes, version) = registry::classes();
+        if !force && self.metadata_version == Some(version) {
+            return Ok(());
+        }
+        let channels: Vec<(u32, &str)> = self
+            .channels
+            .iter()
+            .map(|c| (c.index, c.name.as_str()))
+            .collect();
+        let procname = std::env::args().next().unwrap_or_default();
+        let env = [
+            ("domain", EnvValue::Str("ust".to_owned())),
+            ("tracer_name", EnvValue::Str("tracer-core".to_owned())),
+            (
+                "tracer_version",
+                EnvValue::Str(env!("CARGO_PKG_VERSION").to_owned()),
+            ),
+            ("procname", EnvValue::Str(procname)),
+            ("vpid", EnvValue::Int(i64::from(std::process::id()))),
+        ];
+        let text = tsdl(&TraceDescription {
+            uuid: self.uuid,
+            clock: trace_clock(),
+            channels: &channels,
+            classes: &classes,
+            env: &env,
+        });
+        let tmp = self.dir.join(".metadata.tmp");
+        let path = self.dir.join("metadata");
+        std::fs::write(&tmp, text).map_err(io_at(&tmp))?;
+        std::fs::rename(&tmp, &path).map_err(io_at(&path))?;
+        self.metadata_version = Some(version);
+        Ok(())
+    }
+
+    /// The first error met since the last call.
+    pub(crate) fn take_error(&mut self) -> Option<Error> {
+        self.error.take()
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        let mut s = Stats::default();
+        for c in &self.channels {
+            for st in lock_streams(c).iter() {
+                s.lost_events += st.ring.lost();
+            }
+        }
+        for o in self.streams.values() {
+            s.packets += o.packets;
+            s.streams += u64::from(o.packets > 0);
+        }
+        s
+    }
+
+    /// Writes every sealed sub-buffer of every stream, and with `partial` also what is
+    /// committed in the open ones. With `finish` (session stopping), losses after the last
+    /// packet of a stream get an empty packet carrying the final count. Errors are kept for
+    /// [`Outputs::take_error`].
+    pub(crate) fn drain_all(&mut self, partial: bool, finish: bool) {
+        let channels = self.channels.clone();
+        for c in &channels {
+            let streams = lock_streams(c).clone();
+            for s in &streams {
+                let mut r = self.drain(c, s, partial);
+                if finish && r.is_ok() {
+                    r = self.report_final_loss(c, s);
+                }
+                if let Err(e) = r {
+                    self.error.get_or_insert(e);
+                }
+            }
+        }
+        if let Err(e) = self.write_metadata(false) {
+            self.error.get_or_insert(e);
+        }
+    }
+
+    fn drain(&mut self, ch: &Channel, s: &Stream, partial: bool) -> Result<(), Error> {
+        let key = (ch.index, s.id);
+        loop {
+            let out = self.streams.entry(key).or_default();
+            let seq = out.expected;
+            let slot = s.ring.slot(seq);
+            let committed = match slot.hold(seq, partial) {
+                Hold::NotReady => return Ok(()),
+                Hold::Overwritten => {
+                    out.expected += 1;
+                    out.packet_seq += 1;
+                    out.partial_from = 0;
+                    continue;
+                }
+                Hold::Held { committed } => committed,
+            };
+            let v = slot.view();
+            let from = out.partial_from;
+            let begin = if from == 0 { v.ts_begin } else { out.last_ts };
+            let to = v.commit as usize;
+            // SAFETY: we hold the slot and `to` is the commit offset read after holding it.
+            let Some(bytes) = (unsafe { s.ring.committed_bytes(seq, from, to) }) else {
+                // A commit offset beyond the sub-buffer means corrupt control words: write
+                // nothing from this sub-buffer rather than garbage, and let the writer go on.
+                if committed {
+                    slot.release_consumed(seq);
+                    let out = self.streams.entry(key).or_default();
+                    out.expected += 1;
+                    out.partial_from = 0;
+                    continue;
+                }
+                slot.release_partial(v.emitted);
+                return Ok(());
+            };
+            if committed {
+                let r = self.write_packet(ch, s, bytes, (begin, v.ts_end), v.lost_before, v.cpu);
+                slot.release_consumed(seq);
+                let out = self.streams.entry(key).or_default();
+                out.expected += 1;
+                out.partial_from = 0;
+                r?;
+            } else {
+                let (classes, _) = registry::classes();
+                let walk = walk_events(bytes, begin, &classes);
+                let r = if walk.events > 0 {
+                    let times = (begin, walk.clock);
+                    self.write_packet(ch, s, &bytes[..walk.len], times, v.lost_before, v.cpu)
+                } else {
+                    Ok(())
+                };
+                let out = self.streams.entry(key).or_default();
+                out.partial_from = from + walk.len;
+                out.last_ts = walk.clock;
+                let sealed_meanwhile = slot.release_partial(v.emitted + walk.events);
+                r?;
+                if !sealed_meanwhile {
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Writes what every stream holds now — sealed sub-buffers not yet overwritten and the
+    /// committed part of the open one — without consuming it (flight-recorder snapshot). Must
+    /// not run concurrently with a consumer thread on the same streams.
+    pub(crate) fn write_snapshot(&mut self) -> Result<(), Error> {
+        let channels = self.channels.clone();
+        for c in &channels {
+            let streams = lock_streams(c).clone();
+            for s in &streams {
+                let n = s.ring.subbuf_count() as u64;
+                let mut seqs: Vec<u64> = (0..n)
+                    .filter_map(|i| s.ring.slot(i).written_seq())
+                    .collect();
+                seqs.sort_unstable();
+                for seq in seqs {
+                    let slot = s.ring.slot(seq);
+                    // Overwritten since the scan: its events are in the lost count already.
+                    let Hold::Held { committed } = slot.hold(seq, true) else {
+                        continue;
+                    };
+                    let v = slot.view();
+                    // SAFETY: we hold the slot and `v.commit` was read after holding it.
+                    let bytes = unsafe { s.ring.committed_bytes(seq, 0, v.commit as usize) };
+                    let r = match bytes {
+                        Some(b) if committed => {
+                            self.write_packet(c, s, b, (v.ts_begin, v.ts_end), v.lost_before, v.cpu)
+                        }
+                        Some(b) => {
+                            let (classes, _) = registry::classes();
+                            let w = walk_events(b, v.ts_begin, &classes);
+                            let times = (v.ts_begin, w.clock);
+                            self.write_packet(c, s, &b[..w.len], times, v.lost_before, v.cpu)
+                        }
+                        None => Ok(()),
+                    };
+                    slot.unhold();
+                    r?;
+                }
+                self.report_final_loss(c, s)?;
+            }
+        }
+        self.write_metadata(true)
+    }
+
+    /// An empty packet whose only news is the stream's final lost-event count, for losses
+    /// after its last packet (a full buffer at the end of a discard-mode session).
+    fn report_final_loss(&mut self, ch: &Channel, s: &Stream) -> Result<(), Error> {
+        let lost = s.ring.lost();
+        let out = self.streams.entry((ch.index, s.id)).or_default();
+        if lost <= out.reported_lost {
+            return Ok(());
+        }
+        let t = if out.packets > 0 {
+            out.last_end
+        } else {
+            crate::clock::now()
+        };
+        self.write_packet(ch, s, &[], (t, t), lost, 0)
+    }
+
+    /// Appends one packet to the stream's file. `times` are `timestamp_begin` and
+    /// `timestamp_end`, `lost` the stream's `events_discarded` before the packet.
+    fn write_packet(
+        &mut self,
+        ch: &Channel,
+        s: &Stream,
+        payload: &[u8],
+        times: (u64, u64),
+        lost: u64,
+        cpu: u32,
+    ) -> Result<(), Error> {
+        let out = self.streams.entry((ch.index, s.id)).or_default();
+        let path = self.dir.join(format!("{}_{}", ch.name, s.id));
+        let file = match &mut out.file {
+            Some(f) => f,
+            None => out.file.insert(File::create(&path).map_err(io_at(&path))?),
+        };
+        let mut info = PacketInfo {
+            uuid: self.uuid,
+            stream_id: ch.index,
+            stream_instance_id: s.id,
+            timestamp_begin: times.0,
+            timestamp_end: times.0,
+            payload_len: 0,
+            packet_seq_num: out.packet_seq,
+            events_discarded: 0,
+            cpu_id: cpu,
+        };
+        if out.packets == 0 && lost > 0 {
+            // Readers only report a loss as the difference between two packets' counters: a
+            // stream whose first packet already counts losses (overwrite mode) starts with an
+            // empty packet counting none.
+            file.write_all(&info.encode()).map_err(io_at(&path))?;
+            info.packet_seq_num += 1;
+            out.packet_seq += 1;
+            out.packets += 1;
+        }
+        info.timestamp_end = times.1;
+        info.payload_len = payload.len();
+        info.events_discarded = lost;
+        out.packet_seq += 1;
+        out.packets += 1;
+        out.reported_lost = lost;
+        out.last_end = times.1;
+        file.write_all(&info.encode()).map_err(io_at(&path))?;
+        file.write_all(payload).map_err(io_at(&path))
+    }
+}
+
+fn lock_streams(c: &Channel) -> crate::locks::Held<'_, Vec<Arc<Stream>>> {
+    crate::locks::lock(&c.streams)
+}
+
+/// A running consumer thread.
+pub(crate) struct Consumer {
+    stop: Arc<AtomicBool>,
+    notifier: Arc<Notifier>,
+    thread: JoinHandle<Outputs>,
+}
+
+impl Consumer {
+    pub(crate) fn spawn(notifier: Arc<Notifier>, outputs: Outputs) -> Result<Self, Error> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let read_timer = outputs
+            .channels
+            .iter()
+            .map(|c| c.cfg.read_timer)
+            .min()
+            .unwrap_or(Duration::from_millis(200));
+        let switch_timer = outputs
+            .channels
+            .iter()
+            .filter_map(|c| c.cfg.switch_timer)
+            .min();
+        let (st, n) = (stop.clone(), notifier.clone());
+        let thread = std::thread::Builder::new()
+            .name("tracer-consumer".into())
+            .spawn(move || run(st, n, outputs, read_timer, switch_timer))
+            .map_err(io_at("<consumer thread>"))?;
+        Ok(Consumer {
+            stop,
+            notifier,
+            thread,
+        })
+    }
+
+    /// Asks the thread to flush everything and finish; returns its outputs.
+    pub(crate) fn stop(self) -> Outputs {
+        self.stop.store(true, Release);
+        self.notifier.wake();
+        match self.thread.join() {
+            Ok(o) => o,
+            // The consumer only panics on a bug; re-raise it rather than hide lost data.
+            Err(p) => std::panic::resume_unwind(p),
+        }
+    }
+}
+
+fn run(
+    stop: Arc<AtomicBool>,
+    notifier: Arc<Notifier>,
+    mut out: Outputs,
+    read_timer: Duration,
+    switch_timer: Option<Duration>,
+) -> Outputs {
+    let mut next_switch = switch_timer.map(|t| Instant::now() + t);
+    loop {
+        let seen = notifier.current();
+        let stopping = stop.load(Acquire);
+        let switch_due = next_switch.is_some_and(|t| Instant::now() >= t);
+        if switch_due {
+            next_switch = switch_timer.map(|t| Instant::now() + t);
+        }
+        out.drain_all(stopping || switch_due, stopping);
+        if stopping {
+            return out;
+        }
+        let timeout = match next_switch {
+            Some(t) => t.saturating_duration_since(Instant::now()).min(read_timer),
+            None => read_timer,
+        };
+        notifier.wait(seen, timeout);
+    }
+}

@@ -1,0 +1,60 @@
+//! CTF 1.8 output: the event header ([`header`]), packet header and context ([`packet`]), TSDL
+//! metadata ([`metadata`]), and [`walk_events`], the minimal reader the consumer needs to cut a
+//! sub-buffer that is still being written into a packet.
+
+pub mod header;
+pub mod metadata;
+pub mod packet;
+
+use crate::registry::EventClass;
+use std::sync::Arc;
+
+/// How far [`walk_events`] got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Walk {
+    /// Complete events decoded.
+    pub events: u64,
+    /// Clock value of the last of them (the start value if none).
+    pub clock: u64,
+    /// Bytes they occupy.
+    pub len: usize,
+}
+
+/// Decodes the events in `bytes`, starting from clock value `clock`, as a CTF reader would.
+/// Stops before the first event it cannot decode (unknown id, cut short), so the prefix it
+/// reports is always a valid packet body.
+pub fn walk_events(bytes: &[u8], clock: u64, classes: &[Arc<EventClass>]) -> Walk {
+    let mut w = Walk {
+        events: 0,
+        clock,
+        len: 0,
+    };
+    let mut clock = clock;
+    while w.len < bytes.len() {
+        let Some((id, mut pos)) = header::read_header(bytes, w.len, &mut clock) else {
+            break;
+        };
+        let Some(class) = classes.get(id as usize) else {
+            break;
+        };
+        let mut ok = true;
+        for f in &class.fields {
+            match f.ty.skip(bytes, pos) {
+                Some(p) => pos = p,
+                None => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if !ok {
+            break;
+        }
+        w = Walk {
+            events: w.events + 1,
+            clock,
+            len: pos,
+        };
+    }
+    w
+}

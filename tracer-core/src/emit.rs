@@ -1,0 +1,125 @@
+//! The per-thread half of the fast path: finds the calling thread's stream in each channel the
+//! call site is enabled in, reads the clock once, and hands the event to
+//! [`StreamWriter::write`] for each.
+//!
+//! A thread's writers live in a thread-local table indexed by channel slot. A `busy` flag makes
+//! the table exclusively ours for the duration of an event; a tracepoint hit from a signal
+//! handler that interrupted one (the only way to re-enter on the same thread) finds the flag
+//! set and is counted lost rather than corrupting the half-written event.
+
+use crate::clock;
+use crate::field::PayloadWriter;
+use crate::registry::{CallSite, CHANNEL_BITS, MAX_CHANNELS};
+use crate::ringbuffer::frontend::StreamWriter;
+use crate::session;
+use std::cell::{Cell, UnsafeCell};
+use std::sync::atomic::{compiler_fence, fence, AtomicU64, Ordering::*};
+
+struct ThreadWriters {
+    busy: Cell<bool>,
+    writers: UnsafeCell<Vec<Option<StreamWriter>>>,
+}
+
+thread_local! {
+    static WRITERS: ThreadWriters = const {
+        ThreadWriters { busy: Cell::new(false), writers: UnsafeCell::new(Vec::new()) }
+    };
+}
+
+/// Events that could not reach any stream: emitted re-entrantly from a signal handler, during
+/// thread teardown, or when a stream could not be allocated.
+static LOST_UNATTRIBUTED: AtomicU64 = AtomicU64::new(0);
+
+/// Events lost outside any stream (they are not in any packet's `events_discarded`).
+pub fn lost_unattributed() -> u64 {
+    LOST_UNATTRIBUTED.load(Relaxed)
+}
+
+/// Counts events of `mask`'s channels as lost outside any stream.
+pub(crate) fn lose(mask: u64) {
+    LOST_UNATTRIBUTED.fetch_add(u64::from(mask.count_ones()), Relaxed);
+}
+
+/// Records one event of `site` in every channel of `mask`; `fill` writes the `payload_len`
+/// payload bytes. Called by `tracepoint!` once its mask test passed.
+#[inline]
+pub fn emit<F: Fn(&mut PayloadWriter<'_>)>(
+    site: &CallSite,
+    mask: u64,
+    payload_len: usize,
+    fill: F,
+) {
+    // Pairs with the Release that published the mask, so the id read below is the registered
+    // one. Free on x86 (a compiler barrier).
+    fence(Acquire);
+    let id = site.id();
+    let mask = mask & CHANNEL_BITS;
+    if WRITERS
+        .try_with(|t| t.emit(id, mask, payload_len, &fill))
+        .is_err()
+    {
+        lose(mask);
+    }
+}
+
+impl ThreadWriters {
+    #[inline(always)]
+    fn emit(
+        &self,
+        id: u32,
+        mut mask: u64,
+        payload_len: usize,
+        fill: &impl Fn(&mut PayloadWriter<'_>),
+    ) {
+        if self.busy.replace(true) {
+            lose(mask);
+            return;
+        }
+        // Keep the flag store before the buffer writes as seen from a signal handler.
+        compiler_fence(SeqCst);
+        let ts = clock::now();
+        // SAFETY: `busy` was false, so no other frame on this thread is using the table (a
+        // re-entrant call returns above), and the table is thread-local.
+        let writers = unsafe { &mut *self.writers.get() };
+        while mask != 0 {
+            let slot = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            let uid = session::channel_uid(slot);
+            match writers.get_mut(slot) {
+                Some(Some(w)) if w.channel_uid == uid => {
+                    w.write(id, ts, payload_len, fill);
+                }
+                _ => match attach(writers, slot, uid) {
+                    // The stream may come from a thread that wrote to it after `ts` was read
+                    // (attaching can wait on locks): take the time again so the stream's
+                    // times do not go back.
+                    Some(w) => {
+                        w.write(id, clock::now(), payload_len, fill);
+                    }
+                    None => lose(1),
+                },
+            }
+        }
+        compiler_fence(SeqCst);
+        self.busy.set(false);
+    }
+}
+
+/// First event of this thread in channel `slot` (or the slot now holds another channel):
+/// adopt or create a stream. Allocates, so it stays off the fast path.
+#[cold]
+#[inline(never)]
+fn attach(
+    writers: &mut Vec<Option<StreamWriter>>,
+    slot: usize,
+    uid: u64,
+) -> Option<&mut StreamWriter> {
+    if writers.len() < MAX_CHANNELS {
+        writers.resize_with(MAX_CHANNELS, || None);
+    }
+    let entry = writers.get_mut(slot)?;
+    // Release the old stream first so the new channel's streams can be adopted by others.
+    *entry = None;
+    *entry = session::writer_for(slot, uid);
+    entry.as_mut()
+}
