@@ -14,6 +14,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+if ! command -v lttng >/dev/null || ! command -v babeltrace2 >/dev/null || [ ! -e /usr/include/lttng/tracepoint.h ]; then
+    echo "installing lttng-tools, liblttng-ust-dev and babeltrace2 (the peer and the reader)" >&2
+    apt-get install -y -q lttng-tools liblttng-ust-dev babeltrace2 >/dev/null
+fi
 for tool in lttng lttng-sessiond babeltrace2 gcc; do
     command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install lttng-tools liblttng-ust-dev babeltrace2 gcc)" >&2; exit 1; }
 done
