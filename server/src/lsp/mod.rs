@@ -72,40 +72,8 @@ impl Backend {
         *self.features.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Publishes the diagnostics of `paths` (computed first, then sent: no lock is held
-    /// across the sends).
-    async fn publish(&self, paths: Vec<String>) {
-        let options = *self
-            .world
-            .diagnostics
-            .read()
-            .unwrap_or_else(|p| p.into_inner());
-        let batches: Vec<(Uri, Vec<Diagnostic>)> = {
-            let ws = self.world.read();
-            paths
-                .iter()
-                .filter_map(|path| {
-                    let uri = convert::uri_of(path)?;
-                    let entry = ws.file(path);
-                    let diags = entry
-                        .map(|e| {
-                            ws.diagnostics(path, options)
-                                .into_iter()
-                                .map(|d| present::diagnostic(e, d))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    Some((uri, diags))
-                })
-                .collect()
-        };
-        for (uri, diags) in batches {
-            self.client.publish_diagnostics(uri, diags, None).await;
-        }
-    }
-
     async fn publish_open(&self) {
-        self.publish(self.world.open_paths()).await;
+        publish_open(&self.client, &self.world).await;
     }
 
     /// Indexes every workspace folder off the reactor and reports progress.
@@ -114,12 +82,6 @@ impl Backend {
         let world = self.world.clone();
         let roots = self.roots.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let progress_supported = self.features().work_done_progress;
-        let publish_after = Backend {
-            client: client.clone(),
-            world: world.clone(),
-            roots: Default::default(),
-            features: std::sync::Mutex::new(self.features()),
-        };
         tokio::spawn(async move {
             let token = NumberOrString::String("tracer-lsp/index".to_string());
             let progress = if progress_supported
@@ -190,7 +152,7 @@ impl Backend {
             if let Some(p) = progress {
                 p.finish_with_message(summary).await;
             }
-            publish_after.publish_open().await;
+            publish_open(&client, &world).await;
         });
     }
 
@@ -217,6 +179,37 @@ impl Backend {
                 )
                 .await;
         }
+    }
+}
+
+/// Publishes the diagnostics of every open document (computed first, then sent: no lock is
+/// held across the sends).
+async fn publish_open(client: &Client, world: &World) {
+    let options = *world.diagnostics.read().unwrap_or_else(|p| p.into_inner());
+    // The open-document list first: `World` takes the documents before the index, and so
+    // must everyone else, or an edit and a publish can deadlock.
+    let paths = world.open_paths();
+    let batches: Vec<(Uri, Vec<Diagnostic>)> = {
+        let ws = world.read();
+        paths
+            .iter()
+            .filter_map(|path| {
+                let uri = convert::uri_of(path)?;
+                let diags = ws
+                    .file(path)
+                    .map(|e| {
+                        ws.diagnostics(path, options)
+                            .into_iter()
+                            .map(|d| present::diagnostic(e, d))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Some((uri, diags))
+            })
+            .collect()
+    };
+    for (uri, diags) in batches {
+        client.publish_diagnostics(uri, diags, None).await;
     }
 }
 

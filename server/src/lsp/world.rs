@@ -4,6 +4,9 @@
 //! milliseconds), so a handler that applies an edit before its first `.await` guarantees that
 //! every later request sees it. Open documents always win over the disk: when the background
 //! load finishes, their text is applied on top of what it read.
+//!
+//! Lock order: the open documents, then the index. Never take the documents while holding
+//! the index.
 
 use std::collections::HashMap;
 use std::path::Path;
