@@ -1,0 +1,121 @@
+package tracer.eclipse.client;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
+
+/**
+ * The client side of the server's recording protocol, as plain data: the command names, the
+ * argument of `tracer.record` (`{command: [argv...], cwd?, env?, mode?, enable?}`), the recording
+ * id it returns, the arguments of `tracer.stop`, `tracer.openTrace`, and the remembered command
+ * lines of a workspace.
+ */
+public final class Recording {
+    public static final String RECORD = "tracer.record";
+    public static final String STOP = "tracer.stop";
+    public static final String OPEN_TRACE = "tracer.openTrace";
+    public static final String CLEAR_COUNTS = "tracer.clearCounts";
+    public static final String SHOW_REFERENCES = "tracer.showReferences";
+    public static final String COUNTS_NOTIFICATION = "tracer/counts";
+
+    /** Channel modes: drop new events when a buffer is full, or overwrite the oldest. */
+    public static final List<String> MODES = List.of("discard", "overwrite");
+
+    public static final int HISTORY_LIMIT = 10;
+
+    private Recording() {
+    }
+
+    /** The argument of `tracer.record`; cwd null and enable empty are left out. */
+    public static JsonObject recordArguments(CommandLine.Parsed command, String cwd, String mode, List<String> enable) {
+        JsonObject args = new JsonObject();
+        JsonArray argv = new JsonArray();
+        command.argv().forEach(argv::add);
+        args.add("command", argv);
+        if (cwd != null) {
+            args.addProperty("cwd", cwd);
+        }
+        if (!command.env().isEmpty()) {
+            JsonObject env = new JsonObject();
+            for (Map.Entry<String, String> e : command.env().entrySet()) {
+                env.addProperty(e.getKey(), e.getValue());
+            }
+            args.add("env", env);
+        }
+        if (mode != null && MODES.contains(mode)) {
+            args.addProperty("mode", mode);
+        }
+        if (enable != null && !enable.isEmpty()) {
+            JsonArray patterns = new JsonArray();
+            enable.forEach(patterns::add);
+            args.add("enable", patterns);
+        }
+        return args;
+    }
+
+    /** The recording id that `tracer.record` returns: `{id}`, or a bare string or number; else null. */
+    public static String recordingId(Object result) {
+        JsonElement e = result instanceof JsonElement j ? j : null;
+        if (e != null && e.isJsonObject()) {
+            e = e.getAsJsonObject().get("id");
+        }
+        if (e != null && e.isJsonPrimitive()) {
+            JsonPrimitive p = e.getAsJsonPrimitive();
+            return p.isNumber() ? p.getAsNumber().toString() : p.getAsString();
+        }
+        if (result instanceof String || result instanceof Number) {
+            return result.toString();
+        }
+        return null;
+    }
+
+    /** A trace directory named in a result (`{trace}` or `{path}`), or null. */
+    public static String tracePath(Object result) {
+        if (result instanceof JsonElement e && e.isJsonObject()) {
+            for (String key : List.of("trace", "path")) {
+                JsonElement v = e.getAsJsonObject().get(key);
+                if (v != null && v.isJsonPrimitive() && v.getAsJsonPrimitive().isString()) {
+                    return v.getAsString();
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The arguments of `tracer.stop`: the recording to stop, when the server named it. */
+    public static List<Object> stopArguments(String id) {
+        if (id == null) {
+            return List.of();
+        }
+        JsonObject arg = new JsonObject();
+        arg.addProperty("id", id);
+        return List.of(arg);
+    }
+
+    /** The arguments of `tracer.openTrace`. */
+    public static List<Object> openTraceArguments(String path) {
+        JsonObject arg = new JsonObject();
+        arg.addProperty("path", path);
+        return List.of(arg);
+    }
+
+    /** Most recent first, without duplicates or blank lines, at most `limit` entries. */
+    public static List<String> remember(List<String> history, String line, int limit) {
+        List<String> out = new ArrayList<>();
+        String trimmed = line.trim();
+        if (!trimmed.isEmpty()) {
+            out.add(trimmed);
+        }
+        for (String h : history) {
+            if (!h.equals(trimmed) && !h.isBlank() && out.size() < limit) {
+                out.add(h);
+            }
+        }
+        return out.subList(0, Math.min(out.size(), limit));
+    }
+}

@@ -1,0 +1,258 @@
+package tracer.eclipse.ui;
+
+import java.io.File;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.eclipse.lsp4j.WorkDoneProgressBegin;
+import org.eclipse.lsp4j.WorkDoneProgressEnd;
+import org.eclipse.lsp4j.WorkDoneProgressNotification;
+import org.eclipse.lsp4j.WorkDoneProgressReport;
+
+import tracer.eclipse.client.CommandLine;
+import tracer.eclipse.client.CountsModel;
+import tracer.eclipse.client.Figures;
+import tracer.eclipse.client.Recording;
+import tracer.eclipse.client.ServerDiscovery;
+import tracer.eclipse.client.TracerConnection;
+
+/**
+ * The recording state behind the Tracer menu, toolbar and view: starts a recording through
+ * `tracer.record` (with a work-done token whose `$/progress` reports feed the status line),
+ * stops it, opens a trace, clears counts, and remembers the last trace directory for Trace
+ * Compass. Every action checks that the server advertises the command it needs and says which
+ * one is missing otherwise.
+ */
+public final class RecordingController {
+    public enum State {
+        IDLE, STARTING, RECORDING
+    }
+
+    private final ServerManager servers;
+    private final CountsModel counts;
+    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private State state = State.IDLE;
+    private String commandLine;
+    private String id;
+    private String token;
+    private String status = "";
+    private String lastTrace;
+    private Figures.Progress figures;
+
+    RecordingController(ServerManager servers, CountsModel counts) {
+        this.servers = servers;
+        this.counts = counts;
+    }
+
+    public void addListener(Runnable listener) {
+        listeners.add(listener);
+    }
+
+    public void removeListener(Runnable listener) {
+        listeners.remove(listener);
+    }
+
+    private void changed() {
+        listeners.forEach(Runnable::run);
+    }
+
+    public synchronized State state() {
+        return state;
+    }
+
+    /** One line for the Tracer view: what is recording and its figures, or the last outcome. */
+    public synchronized String status() {
+        return status;
+    }
+
+    public synchronized String lastTrace() {
+        return lastTrace;
+    }
+
+    /** Why `command` cannot run now (no server, or the server lacks it), or null when it can. */
+    public String unsupported(String command) {
+        TracerConnection connection = servers.await(15_000);
+        if (connection == null) {
+            String why = servers.lastProblem();
+            return "the tracer-lsp language server is not running" + (why == null ? "." : ": " + why);
+        }
+        if (!connection.supportsCommand(command)) {
+            return "this tracer-lsp (" + connection.serverVersion() + ") does not support \"" + command
+                    + "\" yet: it advertises " + connection.commands() + ". Update tracer-lsp (from a checkout: "
+                    + ServerDiscovery.INSTALL_COMMAND + ").";
+        }
+        return null;
+    }
+
+    /** Called when a (new) server is up: a recording of the old one is over. */
+    void serverChanged(TracerConnection connection) {
+        synchronized (this) {
+            if (state == State.IDLE) {
+                return;
+            }
+            state = State.IDLE;
+            status = "The language server restarted; the recording ended.";
+        }
+        changed();
+    }
+
+    /**
+     * Starts recording `line` (parsed like a shell command, run without one) from `cwd`. The
+     * future completes with the recording id when the server accepted it, or fails with the reason.
+     */
+    public CompletableFuture<String> record(String line, File cwd) {
+        String missing = unsupported(Recording.RECORD);
+        if (missing != null) {
+            return CompletableFuture.failedFuture(new IllegalStateException(missing));
+        }
+        CommandLine.Parsed parsed;
+        try {
+            parsed = CommandLine.parse(line, System.getProperty("user.home"));
+        } catch (CommandLine.Invalid e) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("cannot record \"" + line + "\": "
+                    + e.getMessage()));
+        }
+        synchronized (this) {
+            if (state != State.IDLE) {
+                return CompletableFuture.failedFuture(new IllegalStateException(
+                        "a recording is already running; stop it first"));
+            }
+            state = State.STARTING;
+            commandLine = line.trim();
+            token = "tracer-eclipse-record-" + System.nanoTime();
+            figures = null;
+            status = "Starting " + commandLine + "…";
+        }
+        Prefs.store().setValue(Prefs.RECORD_HISTORY,
+                String.join("\n", Recording.remember(Prefs.history(), line, Recording.HISTORY_LIMIT)));
+        changed();
+        String mode = Prefs.store().getString(Prefs.RECORD_MODE);
+        var args = Recording.recordArguments(parsed, cwd == null ? null : cwd.getAbsolutePath(), mode, List.of());
+        TracerConnection connection = servers.now();
+        String myToken;
+        synchronized (this) {
+            myToken = token;
+        }
+        return connection.execute(Recording.RECORD, List.of(args), myToken).handle((result, error) -> {
+            synchronized (this) {
+                if (error != null) {
+                    state = State.IDLE;
+                    status = "Recording " + commandLine + " did not start: " + rootMessage(error);
+                } else {
+                    id = Recording.recordingId(result);
+                    String trace = Recording.tracePath(result);
+                    if (trace != null) {
+                        lastTrace = trace;
+                    }
+                    if (state == State.STARTING) {
+                        state = State.RECORDING;
+                        status = "Recording " + commandLine;
+                    }
+                }
+            }
+            changed();
+            if (error != null) {
+                throw new IllegalStateException(status, error);
+            }
+            return id;
+        });
+    }
+
+    private static String rootMessage(Throwable error) {
+        Throwable t = error;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getMessage() != null ? t.getMessage() : t.toString();
+    }
+
+    /** A `$/progress` report; only those of the current recording's token count. */
+    void progress(String reportToken, WorkDoneProgressNotification report) {
+        synchronized (this) {
+            if (token == null || !token.equals(reportToken)) {
+                return;
+            }
+            String message = report instanceof WorkDoneProgressReport r ? r.getMessage()
+                    : report instanceof WorkDoneProgressBegin b ? b.getMessage()
+                            : report instanceof WorkDoneProgressEnd e ? e.getMessage() : null;
+            if (report instanceof WorkDoneProgressEnd) {
+                state = State.IDLE;
+                token = null;
+                status = "Recorded " + commandLine + (message == null ? "" : ": " + message);
+            } else if (message != null) {
+                figures = Figures.progress(message);
+                status = "Recording " + commandLine + ": " + message;
+            }
+        }
+        changed();
+    }
+
+    /** The figures of the last progress report, or null. */
+    public synchronized Figures.Progress figures() {
+        return figures;
+    }
+
+    public CompletableFuture<Object> stop() {
+        String recording;
+        synchronized (this) {
+            if (state == State.IDLE) {
+                return CompletableFuture.completedFuture(null);
+            }
+            recording = id;
+        }
+        String missing = unsupported(Recording.STOP);
+        if (missing != null) {
+            end("Stopped (the server cannot: " + missing + ")");
+            return CompletableFuture.failedFuture(new IllegalStateException(missing));
+        }
+        return servers.now().execute(Recording.STOP, Recording.stopArguments(recording), null)
+                .whenComplete((result, error) -> {
+                    String trace = Recording.tracePath(result);
+                    synchronized (this) {
+                        if (trace != null) {
+                            lastTrace = trace;
+                        }
+                    }
+                    end(error == null ? "Stopped " + commandLine : "Stopping failed: " + rootMessage(error));
+                });
+    }
+
+    private void end(String message) {
+        synchronized (this) {
+            state = State.IDLE;
+            token = null;
+            status = message;
+        }
+        changed();
+    }
+
+    public CompletableFuture<Object> openTrace(String path) {
+        String missing = unsupported(Recording.OPEN_TRACE);
+        if (missing != null) {
+            return CompletableFuture.failedFuture(new IllegalStateException(missing));
+        }
+        return servers.now().execute(Recording.OPEN_TRACE, Recording.openTraceArguments(path), null)
+                .whenComplete((result, error) -> {
+                    synchronized (this) {
+                        if (error == null) {
+                            lastTrace = path;
+                            status = "Opened " + path;
+                        } else {
+                            status = "Cannot open the trace " + path + ": " + rootMessage(error);
+                        }
+                    }
+                    changed();
+                });
+    }
+
+    /** Clears the counts here and, when the server has counts of its own, there. */
+    public void clearCounts() {
+        counts.clear();
+        TracerConnection connection = servers.now();
+        if (connection != null && connection.supportsCommand(Recording.CLEAR_COUNTS)) {
+            connection.execute(Recording.CLEAR_COUNTS, List.of(), null);
+        }
+        CodeMinings.refreshAll();
+    }
+}
