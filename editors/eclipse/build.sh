@@ -78,7 +78,7 @@ compile() {
     local sources
     sources=$(find "$1" -name '*.java' | sort)
     # shellcheck disable=SC2086
-    javac --release 17 -encoding UTF-8 -Xlint:all,-serial,-processing -Werror -d "$2" -cp "$3" $sources ||
+    javac --release 17 -encoding UTF-8 -Xlint:all,-serial,-processing,-classfile -Werror -d "$2" -cp "$3" $sources ||
         die "javac failed on $1"
 }
 

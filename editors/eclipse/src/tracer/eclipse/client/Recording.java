@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import com.google.gson.Gson;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -27,6 +28,8 @@ public final class Recording {
     public static final List<String> MODES = List.of("discard", "overwrite");
 
     public static final int HISTORY_LIMIT = 10;
+
+    private static final Gson GSON = new Gson();
 
     private Recording() {
     }
@@ -58,25 +61,32 @@ public final class Recording {
         return args;
     }
 
+    /** A command's result as JSON: lsp4j hands `Object` results over as gson maps, lists or primitives. */
+    private static JsonElement json(Object result) {
+        return result instanceof JsonElement e ? e : GSON.toJsonTree(result);
+    }
+
     /** The recording id that `tracer.record` returns: `{id}`, or a bare string or number; else null. */
     public static String recordingId(Object result) {
-        JsonElement e = result instanceof JsonElement j ? j : null;
-        if (e != null && e.isJsonObject()) {
+        JsonElement e = json(result);
+        if (e.isJsonObject()) {
             e = e.getAsJsonObject().get("id");
         }
         if (e != null && e.isJsonPrimitive()) {
             JsonPrimitive p = e.getAsJsonPrimitive();
-            return p.isNumber() ? p.getAsNumber().toString() : p.getAsString();
-        }
-        if (result instanceof String || result instanceof Number) {
-            return result.toString();
+            if (p.isNumber()) {
+                double v = p.getAsDouble();
+                return v == Math.rint(v) ? Long.toString((long) v) : p.getAsString();
+            }
+            return p.getAsString();
         }
         return null;
     }
 
     /** A trace directory named in a result (`{trace}` or `{path}`), or null. */
     public static String tracePath(Object result) {
-        if (result instanceof JsonElement e && e.isJsonObject()) {
+        JsonElement e = json(result);
+        if (e.isJsonObject()) {
             for (String key : List.of("trace", "path")) {
                 JsonElement v = e.getAsJsonObject().get(key);
                 if (v != null && v.isJsonPrimitive() && v.getAsJsonPrimitive().isString()) {

@@ -118,7 +118,7 @@ public final class CodeMinings extends AbstractCodeMiningProvider {
             return new Position(offset, offset < document.getLength() ? 1 : 0);
         }
 
-        static String label(InlayHint hint) {
+        public static String label(InlayHint hint) {
             if (hint.getLabel().isLeft()) {
                 return pad(hint, hint.getLabel().getLeft());
             }

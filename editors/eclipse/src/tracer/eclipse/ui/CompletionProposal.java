@@ -34,7 +34,7 @@ public final class CompletionProposal implements ICompletionProposal, ICompletio
     private final String insert;
     private Point selection;
 
-    CompletionProposal(CompletionItem item, IDocument document, int offset) throws BadLocationException {
+    public CompletionProposal(CompletionItem item, IDocument document, int offset) throws BadLocationException {
         this.item = item;
         TextEdit edit = item.getTextEdit() != null && item.getTextEdit().isLeft() ? item.getTextEdit().getLeft() : null;
         if (edit == null && item.getTextEdit() != null) {
