@@ -1,5 +1,6 @@
 package tracer.eclipse.client;
 
+import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
@@ -86,8 +87,10 @@ public class FiguresAndCountsTest {
         int thousand = HeatScale.level(1_000, 10, 1_000_000, 8);
         assertTrue("1,000 of 10..1,000,000 is in the middle: " + thousand, thousand >= 3 && thousand <= 5);
         assertTrue(HeatScale.level(12_000, 10, 1_000_000, 8) < HeatScale.level(120_000, 10, 1_000_000, 8));
-        assertEquals("r,g,b of cold", "47,128,237", HeatScale.preferenceValue(1));
-        assertEquals("r,g,b of hot", "235,59,36", HeatScale.preferenceValue(8));
+        assertArrayEquals(new int[] {47, 128, 237}, HeatScale.color(1, 8));
+        assertArrayEquals(new int[] {235, 59, 36}, HeatScale.color(8, 8));
+        assertEquals("cold over white, pale", "209,227,251", HeatScale.preferenceValue(1));
+        assertEquals("hot over white, stronger", "244,147,135", HeatScale.preferenceValue(8));
     }
 
     /** plugin.xml declares the colours of the heat annotations: they must be the scale's. */

@@ -387,6 +387,29 @@ public final class Driver implements IStartup {
             Prefs.store().setValue(Prefs.SERVER_PATH, server);
         });
 
+        step("the Tracer menu offers the recording commands", () -> {
+            List<String> items = ui(() -> {
+                org.eclipse.swt.widgets.Menu bar = PlatformUI.getWorkbench().getActiveWorkbenchWindow().getShell()
+                        .getMenuBar();
+                for (org.eclipse.swt.widgets.MenuItem item : bar.getItems()) {
+                    if (item.getText().replace("&", "").equals("Tracer")) {
+                        item.getMenu().notifyListeners(SWT.Show, new Event());
+                        List<String> labels = new ArrayList<>();
+                        for (org.eclipse.swt.widgets.MenuItem entry : item.getMenu().getItems()) {
+                            if (!entry.getText().isEmpty()) {
+                                labels.add(entry.getText().replace("&", "").replaceAll("\\t.*", ""));
+                            }
+                        }
+                        item.getMenu().notifyListeners(SWT.Hide, new Event());
+                        return labels;
+                    }
+                }
+                return List.of();
+            });
+            equal(List.of("Record…", "Stop Recording", "Open Trace…", "Clear Counts", "Open Trace in Trace Compass",
+                    "Find Tracepoint References", "Tracer View", "Restart Server"), items, "the Tracer menu");
+        });
+
         boolean opened = step("the demo project's hello.c opens in the Generic Editor, synced with tracer-lsp", () -> {
             IWorkspace workspace = ResourcesPlugin.getWorkspace();
             project = workspace.getRoot().getProject("examples");
@@ -622,9 +645,11 @@ public final class Driver implements IStartup {
                 long hints = minings.stream().filter(m -> m.matches("(9|11|20|24):  ● [\\d,]+ \\(.*/s\\)")).count();
                 return hints == 4 && minings.stream().anyMatch(m -> m.startsWith("0: ") && m.contains("events in this file"));
             });
-            uiRun(() -> {
-                hello.selectAndReveal(0, 0);
+            ui(() -> {
                 page().activate(hello);
+                hello.selectAndReveal(document(hello).getLineOffset(19), 0);
+                viewer(hello).setTopIndex(6);
+                return null;
             });
             sleep(400);
             screenshot(new File(artifacts, "recording.png"));
@@ -637,6 +662,20 @@ public final class Driver implements IStartup {
             double quietest = Double.parseDouble(rows.get(3)[2].replace(",", ""));
             equal("10", rows.get(3)[1], "the quietest line last");
             check(busiest == 4 * quietest, "the fake counts 4x on its 4th site: " + busiest + " vs " + quietest);
+            Table table = ui(() -> find(PlatformUI.getWorkbench().getActiveWorkbenchWindow().getShell(), Table.class)
+                    .stream().filter(t -> t.getColumnCount() == 5 && t.getColumn(4).getText().equals("Source"))
+                    .findFirst().orElseThrow());
+            uiRun(() -> table.getColumn(1).notifyListeners(SWT.Selection, new Event()));
+            equal(List.of("10", "12", "21", "25"), ui(() -> tracerView().shownRows().stream().map(r -> r[1]).toList()),
+                    "after a click on Line, rows by line");
+            uiRun(() -> {
+                table.setSelection(3);
+                table.notifyListeners(SWT.DefaultSelection, new Event());
+            });
+            waitFor("a double-click on line 25 to show that line in the editor", TIMEOUT_MS, () -> {
+                var selection = viewer(hello).getSelectedRange();
+                return page().getActiveEditor() == hello && document(hello).getLineOfOffset(selection.x) == 24;
+            });
             command("tracer.eclipse.clearCounts", null);
             waitFor("Clear Counts to empty the view and the heat map", TIMEOUT_MS, () -> tracerView().shownRows().isEmpty()
                     && HeatMap.annotations(hello.getDocumentProvider().getAnnotationModel(hello.getEditorInput())).isEmpty());
