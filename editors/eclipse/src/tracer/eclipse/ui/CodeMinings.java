@@ -16,7 +16,6 @@ import org.eclipse.jface.text.codemining.LineContentCodeMining;
 import org.eclipse.jface.text.codemining.LineHeaderCodeMining;
 import org.eclipse.jface.text.source.ISourceViewerExtension5;
 import org.eclipse.lsp4j.CodeLens;
-import org.eclipse.lsp4j.Command;
 import org.eclipse.lsp4j.InlayHint;
 import org.eclipse.lsp4j.InlayHintLabelPart;
 import org.eclipse.lsp4j.Range;
@@ -89,18 +88,11 @@ public final class CodeMinings extends AbstractCodeMiningProvider {
     }
 
     /** A code lens: a header line above the declaration; clicking runs its command. */
-    public static final class LensMining extends LineHeaderCodeMining {
-        private final Command command;
-
+    static final class LensMining extends LineHeaderCodeMining {
         LensMining(CodeLens lens, IDocument document, CodeMinings provider) throws BadLocationException {
             super(lens.getRange().getStart().getLine(), document, provider,
                     e -> LensCommands.run(lens.getCommand()));
-            this.command = lens.getCommand();
-            setLabel(command.getTitle());
-        }
-
-        public Command command() {
-            return command;
+            setLabel(lens.getCommand().getTitle());
         }
     }
 

@@ -161,8 +161,4 @@ public final class CompletionProposal implements ICompletionProposal, ICompletio
             return false;
         }
     }
-
-    public CompletionItem item() {
-        return item;
-    }
 }

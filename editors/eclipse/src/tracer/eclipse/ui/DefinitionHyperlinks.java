@@ -69,10 +69,6 @@ public final class DefinitionHyperlinks extends AbstractHyperlinkDetector {
             this.location = location;
         }
 
-        public Location location() {
-            return location;
-        }
-
         @Override
         public IRegion getHyperlinkRegion() {
             return region;

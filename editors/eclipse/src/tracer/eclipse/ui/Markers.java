@@ -77,7 +77,7 @@ public final class Markers {
                 IDocument document = tracked != null ? tracked.document() : new Document(read(file));
                 file.deleteMarkers(TYPE, false, IResource.DEPTH_ZERO);
                 for (Diagnostic d : diagnostics) {
-                    file.createMarker(TYPE, attributes(d, document));
+                    file.createMarker(TYPE).setAttributes(attributes(d, document));
                 }
                 return Status.OK_STATUS;
             }

@@ -70,19 +70,23 @@ public final class RecordingController {
         return lastTrace;
     }
 
-    /** Why `command` cannot run now (no server, or the server lacks it), or null when it can. */
-    public String unsupported(String command) {
+    /**
+     * The running server when it advertises `command`; else an exception saying why not (no
+     * server, or which command this one lacks).
+     */
+    private TracerConnection require(String command) {
         TracerConnection connection = servers.await(15_000);
         if (connection == null) {
             String why = servers.lastProblem();
-            return "the tracer-lsp language server is not running" + (why == null ? "." : ": " + why);
+            throw new IllegalStateException("the tracer-lsp language server is not running"
+                    + (why == null ? "." : ": " + why));
         }
         if (!connection.supportsCommand(command)) {
-            return "this tracer-lsp (" + connection.serverVersion() + ") does not support \"" + command
-                    + "\" yet: it advertises " + connection.commands() + ". Update tracer-lsp (from a checkout: "
-                    + ServerDiscovery.INSTALL_COMMAND + ").";
+            throw new IllegalStateException("this tracer-lsp (" + connection.serverVersion() + ") does not support \""
+                    + command + "\" yet: it advertises " + connection.commands() + ". Update tracer-lsp (from a"
+                    + " checkout: " + ServerDiscovery.INSTALL_COMMAND + ").");
         }
-        return null;
+        return connection;
     }
 
     /** Called when a (new) server is up: a recording of the old one is over. */
@@ -102,9 +106,11 @@ public final class RecordingController {
      * future completes with the recording id when the server accepted it, or fails with the reason.
      */
     public CompletableFuture<String> record(String line, File cwd) {
-        String missing = unsupported(Recording.RECORD);
-        if (missing != null) {
-            return CompletableFuture.failedFuture(new IllegalStateException(missing));
+        TracerConnection connection;
+        try {
+            connection = require(Recording.RECORD);
+        } catch (IllegalStateException e) {
+            return CompletableFuture.failedFuture(e);
         }
         CommandLine.Parsed parsed;
         try {
@@ -129,7 +135,6 @@ public final class RecordingController {
         changed();
         String mode = Prefs.store().getString(Prefs.RECORD_MODE);
         var args = Recording.recordArguments(parsed, cwd == null ? null : cwd.getAbsolutePath(), mode, List.of());
-        TracerConnection connection = servers.now();
         String myToken;
         synchronized (this) {
             myToken = token;
@@ -188,7 +193,7 @@ public final class RecordingController {
         changed();
     }
 
-    /** The figures of the last progress report, or null. */
+    /** The figures of the last progress report of this recording (lost events…), or null. */
     public synchronized Figures.Progress figures() {
         return figures;
     }
@@ -201,12 +206,14 @@ public final class RecordingController {
             }
             recording = id;
         }
-        String missing = unsupported(Recording.STOP);
-        if (missing != null) {
-            end("Stopped (the server cannot: " + missing + ")");
-            return CompletableFuture.failedFuture(new IllegalStateException(missing));
+        TracerConnection connection;
+        try {
+            connection = require(Recording.STOP);
+        } catch (IllegalStateException e) {
+            end("Stopped here only: " + e.getMessage());
+            return CompletableFuture.failedFuture(e);
         }
-        return servers.now().execute(Recording.STOP, Recording.stopArguments(recording), null)
+        return connection.execute(Recording.STOP, Recording.stopArguments(recording), null)
                 .whenComplete((result, error) -> {
                     String trace = Recording.tracePath(result);
                     synchronized (this) {
@@ -228,11 +235,13 @@ public final class RecordingController {
     }
 
     public CompletableFuture<Object> openTrace(String path) {
-        String missing = unsupported(Recording.OPEN_TRACE);
-        if (missing != null) {
-            return CompletableFuture.failedFuture(new IllegalStateException(missing));
+        TracerConnection connection;
+        try {
+            connection = require(Recording.OPEN_TRACE);
+        } catch (IllegalStateException e) {
+            return CompletableFuture.failedFuture(e);
         }
-        return servers.now().execute(Recording.OPEN_TRACE, Recording.openTraceArguments(path), null)
+        return connection.execute(Recording.OPEN_TRACE, Recording.openTraceArguments(path), null)
                 .whenComplete((result, error) -> {
                     synchronized (this) {
                         if (error == null) {

@@ -2,8 +2,6 @@ package tracer.eclipse.ui;
 
 import org.eclipse.core.runtime.IStatus;
 import org.eclipse.core.runtime.Status;
-import org.eclipse.jface.resource.ImageDescriptor;
-import org.eclipse.jface.resource.ImageRegistry;
 import org.eclipse.ui.plugin.AbstractUIPlugin;
 import org.osgi.framework.BundleContext;
 
@@ -16,9 +14,6 @@ import tracer.eclipse.client.CountsModel;
  */
 public final class TracerPlugin extends AbstractUIPlugin {
     public static final String ID = "tracer.eclipse";
-    public static final String IMG_RECORD = "icons/record.png";
-    public static final String IMG_STOP = "icons/stop.png";
-    public static final String IMG_TRACE = "icons/trace.png";
 
     private static TracerPlugin instance;
 
@@ -52,13 +47,6 @@ public final class TracerPlugin extends AbstractUIPlugin {
         } finally {
             instance = null;
             super.stop(context);
-        }
-    }
-
-    @Override
-    protected void initializeImageRegistry(ImageRegistry registry) {
-        for (String path : new String[] {IMG_RECORD, IMG_STOP, IMG_TRACE}) {
-            registry.put(path, ImageDescriptor.createFromURL(getBundle().getEntry(path)));
         }
     }
 

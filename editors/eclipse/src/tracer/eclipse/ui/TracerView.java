@@ -191,6 +191,10 @@ public final class TracerView extends ViewPart {
                     + Figures.count(total) + " events";
         }
         status.setText(line);
+        // Lost events are never silent: the line turns red while the recording reports some.
+        Figures.Progress figures = recording.figures();
+        boolean lost = figures != null && figures.lost().isPresent() && figures.lost().getAsDouble() > 0;
+        status.setForeground(lost ? status.getDisplay().getSystemColor(SWT.COLOR_DARK_RED) : null);
         status.getParent().layout();
     }
 
