@@ -37,17 +37,25 @@ pub mod field;
 mod locks;
 #[cfg(not(loom))]
 pub mod registry;
+#[cfg(not(loom))]
+pub mod remote;
 pub mod ringbuffer;
 #[cfg(not(loom))]
+pub mod schema;
+#[cfg(not(loom))]
 pub mod session;
+#[cfg(not(loom))]
+pub mod shm;
 mod sync;
 
 #[cfg(not(loom))]
 pub use {
+    consumer::LiveCounts,
     emit::lost_unattributed,
     error::Error,
     field::{FieldDesc, FieldType, PayloadWriter, Scalar, ScalarField, TraceField},
     registry::{CallSite, LogLevel},
+    remote::recorder::{ProcessSnapshot, Recorder, RecordingConfig, RecordingSnapshot},
     ringbuffer::config::{ChannelConfig, Mode},
     session::{ChannelId, EventRule, Session, Stats},
 };

@@ -6,7 +6,7 @@ pub mod header;
 pub mod metadata;
 pub mod packet;
 
-use crate::registry::EventClass;
+use crate::schema::EventSchema;
 use std::sync::Arc;
 
 /// How far [`walk_events`] got.
@@ -23,7 +23,17 @@ pub struct Walk {
 /// Decodes the events in `bytes`, starting from clock value `clock`, as a CTF reader would.
 /// Stops before the first event it cannot decode (unknown id, cut short), so the prefix it
 /// reports is always a valid packet body.
-pub fn walk_events(bytes: &[u8], clock: u64, classes: &[Arc<EventClass>]) -> Walk {
+pub fn walk_events(bytes: &[u8], clock: u64, classes: &[Arc<EventSchema>]) -> Walk {
+    walk_events_with(bytes, clock, classes, |_| {})
+}
+
+/// [`walk_events`], calling `seen` with the class id of every complete event.
+pub fn walk_events_with(
+    bytes: &[u8],
+    clock: u64,
+    classes: &[Arc<EventSchema>],
+    mut seen: impl FnMut(u32),
+) -> Walk {
     let mut w = Walk {
         events: 0,
         clock,
@@ -39,7 +49,7 @@ pub fn walk_events(bytes: &[u8], clock: u64, classes: &[Arc<EventClass>]) -> Wal
         };
         let mut ok = true;
         for f in &class.fields {
-            match f.ty.skip(bytes, pos) {
+            match f.kind.skip(bytes, pos) {
                 Some(p) => pos = p,
                 None => {
                     ok = false;
@@ -50,6 +60,7 @@ pub fn walk_events(bytes: &[u8], clock: u64, classes: &[Arc<EventClass>]) -> Wal
         if !ok {
             break;
         }
+        seen(id);
         w = Walk {
             events: w.events + 1,
             clock,

@@ -28,6 +28,9 @@ pub struct StreamWriter {
     subbuf_size: usize,
     prev_ts: u64,
     events: u64,
+    /// The process that adopted the stream: a forked child must not touch its parent's
+    /// shared buffers when it drops the writer it inherited.
+    pid: u32,
 }
 
 impl StreamWriter {
@@ -50,6 +53,7 @@ impl StreamWriter {
             subbuf_size,
             prev_ts,
             events: 0,
+            pid: std::process::id(),
         })
     }
 
@@ -148,6 +152,9 @@ impl Drop for StreamWriter {
     /// The thread exits or moves to another channel: seal what it wrote and free the stream
     /// for adoption.
     fn drop(&mut self) {
+        if self.pid != std::process::id() {
+            return;
+        }
         if self.open {
             self.seal();
         }
