@@ -3,6 +3,7 @@
 
 mod load;
 mod lsp;
+mod record;
 mod report;
 
 use std::io::{IsTerminal, Write};
@@ -46,6 +47,39 @@ enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Run a program under a new recording and print the event count of every call site.
+    #[command(
+        after_help = "Examples:\n  tracer-lsp record -- ./hello\n  tracer-lsp record --json --enable 'hello_world:*' -- ./hello 10"
+    )]
+    Record {
+        /// Trace directory (default: .tracer/traces/<date-time> under the current directory).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// What a full buffer does: drop new events (discard) or the oldest (overwrite).
+        #[arg(long, value_enum, default_value = "discard")]
+        mode: ModeArg,
+        /// Bytes per sub-buffer (power of two, at least 4K; suffixes K, M).
+        #[arg(long, value_parser = record::parse_size)]
+        subbuf_size: Option<usize>,
+        /// Sub-buffers per stream (power of two, at least 2).
+        #[arg(long)]
+        num_subbuf: Option<usize>,
+        /// Record only events matching PATTERN (`provider:event`, `provider:*`); repeatable.
+        #[arg(long, value_name = "PATTERN")]
+        enable: Vec<String>,
+        /// Print `{"trace", "lost", "sites": [...]}` on stdout instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// The program and its arguments.
+        #[arg(last = true, required = true, value_name = "CMD")]
+        command: Vec<String>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ModeArg {
+    Discard,
+    Overwrite,
 }
 
 fn main() {
@@ -54,6 +88,27 @@ fn main() {
         None => lsp::run_stdio(),
         Some(Command::Index { dir, json }) => index(&dir, json),
         Some(Command::Demo { dir }) => demo(dir),
+        Some(Command::Record {
+            output,
+            mode,
+            subbuf_size,
+            num_subbuf,
+            enable,
+            json,
+            command,
+        }) => record::run(record::RecordArgs {
+            output,
+            mode: match mode {
+                ModeArg::Discard => tracer_core::Mode::Discard,
+                ModeArg::Overwrite => tracer_core::Mode::Overwrite,
+            },
+            subbuf_size,
+            num_subbuf,
+            enable,
+            json,
+            command,
+        })
+        .map(|code| std::process::exit(code)),
     };
     if let Err(e) = result {
         eprintln!("tracer-lsp: {e:#}");

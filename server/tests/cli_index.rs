@@ -164,7 +164,7 @@ fn rust_events_and_sites_carry_their_dialect() {
         .iter()
         .map(|s| s["line"].as_u64().unwrap())
         .collect();
-    assert_eq!(lines, [15, 28]);
+    assert_eq!(lines, [18, 39]);
     let site = find(&v["sites"], |s| s["event"] == "request_start")[0];
     assert_eq!(site["form"], "tracepoint!");
     assert_eq!(site["function"], "serve");

@@ -371,17 +371,17 @@ table.insert(checks, {
   function()
     local buf = open('rust/src/main.rs')
     vim.bo[buf].filetype = 'rust'
-    -- Line 29 (0-based 27): `tracepoint!(hello_rs, request_done, id = id, bytes = 0usize);`
-    local site = position(buf, 27, 'request_done', 3)
+    -- Line 39 (0-based 38): `tracepoint!(hello_rs, request_done, id = id, bytes = 0usize);`
+    local site = position(buf, 38, 'request_done', 3)
     local defs = locations(request(buf, 'textDocument/definition', at(buf, site)))
-    expect(#defs == 1 and defs[1].range.start.line == 14,
-      'definition of request_done is not its first site (main.rs:15)', defs)
+    expect(#defs == 1 and defs[1].range.start.line == 17,
+      'definition of request_done is not its first site (main.rs:18)', defs)
     local params = at(buf, site)
     params.context = { includeDeclaration = false }
     local refs = locations(request(buf, 'textDocument/references', params))
     expect(#refs == 2, 'expected the two sites of request_done', refs)
-    expect(refs[1].range.start.line == 14 and refs[2].range.start.line == 27,
-      'references are not main.rs:15 and main.rs:28', refs)
+    expect(refs[1].range.start.line == 17 and refs[2].range.start.line == 38,
+      'references are not main.rs:18 and main.rs:39', refs)
   end,
 })
 

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
-use std::sync::Once;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -22,20 +22,27 @@ pub fn binary() -> PathBuf {
     if let Some(bin) = std::env::var_os("TRACER_LSP_BIN") {
         return PathBuf::from(bin);
     }
-    static BUILD: Once = Once::new();
+    cargo_bin("tracer-lsp", "tracer-lsp")
+}
+
+/// The debug build of binary `bin` of workspace package `package`, built once per test run.
+pub fn cargo_bin(package: &str, bin: &str) -> PathBuf {
+    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("target"));
-    BUILD.call_once(|| {
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.iter().any(|p| p == package) {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "tracer-lsp"])
+            .args(["build", "--quiet", "-p", package])
             .current_dir(repo_root())
             .status()
-            .expect("run cargo build -p tracer-lsp");
-        assert!(status.success(), "cargo build -p tracer-lsp failed");
-    });
-    target.join("debug").join("tracer-lsp")
+            .unwrap_or_else(|e| panic!("run cargo build -p {package}: {e}"));
+        assert!(status.success(), "cargo build -p {package} failed");
+        built.push(package.to_owned());
+    }
+    target.join("debug").join(bin)
 }
 
 /// A fresh copy of `examples/` in a temporary directory, removed on drop.
