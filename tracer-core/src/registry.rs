@@ -81,6 +81,11 @@ impl SiteState {
         self.id.load(Relaxed)
     }
 
+    /// Layout version a C call site was compiled with (0 for Rust call sites).
+    pub fn abi(&self) -> u32 {
+        self.abi
+    }
+
     /// Release, paired with the fence after the fast path's test, so a writer that sees a
     /// registered mask also sees the id stored before it.
     pub(crate) fn set_mask(&self, mask: u64) {
