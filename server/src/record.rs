@@ -83,7 +83,8 @@ fn default_output() -> PathBuf {
 pub fn site_counts(s: &RecordingSnapshot) -> Vec<SiteCount> {
     let mut sites: Vec<SiteCount> = Vec::new();
     for p in &s.processes {
-        for (c, n) in &p.classes {
+        for cs in &p.classes {
+            let (c, n) = (&cs.schema, &cs.count);
             let key = (
                 c.file.as_str(),
                 c.line,

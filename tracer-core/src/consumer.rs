@@ -11,7 +11,7 @@
 use crate::clock::trace_clock;
 use crate::ctf::metadata::{tsdl, EnvValue, TraceDescription};
 use crate::ctf::packet::PacketInfo;
-use crate::ctf::walk_events_with;
+use crate::ctf::{walk_events, walk_events_with, EventSpan, Walk};
 use crate::error::{io_at, Error};
 use crate::registry;
 use crate::remote::log::ClassLogReader;
@@ -20,7 +20,7 @@ use crate::ringbuffer::slot::Hold;
 use crate::ringbuffer::Stream;
 use crate::schema::EventSchema;
 use crate::session::{Channel, Stats};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::Write;
 use std::path::PathBuf;
@@ -90,25 +90,70 @@ impl TraceMeta {
     }
 }
 
+/// Events of one class seen by a consumer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClassCounts {
+    /// Events recorded.
+    pub count: u64,
+    /// Clock value of the first and the last of them.
+    pub first: u64,
+    /// See `first`.
+    pub last: u64,
+    /// Payload bytes of the latest few, oldest first.
+    pub payloads: VecDeque<Vec<u8>>,
+}
+
+/// Payloads kept per class.
+pub const KEPT_PAYLOADS: usize = 3;
+
 /// Events seen by a consumer so far, per event class, for live views.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LiveCounts {
-    /// Events per class id.
-    pub per_class: Vec<u64>,
-    /// Sum of `per_class`.
+    /// Per class id.
+    pub per_class: Vec<ClassCounts>,
+    /// Events over all classes.
     pub events: u64,
     /// Events lost by the streams (discarded or overwritten).
     pub lost: u64,
+    /// Events of the packet being counted (scratch, reused).
+    packet: Vec<EventSpan>,
 }
 
 impl LiveCounts {
-    fn add(&mut self, id: u32) {
-        let id = id as usize;
-        if self.per_class.len() <= id {
-            self.per_class.resize(id + 1, 0);
+    /// Counts the events of one packet body.
+    fn count_packet(&mut self, bytes: &[u8], begin: u64, classes: &[Arc<EventSchema>]) -> Walk {
+        let mut packet = std::mem::take(&mut self.packet);
+        packet.clear();
+        let walk = walk_events_with(bytes, begin, classes, |e| packet.push(e));
+        for e in &packet {
+            let id = e.id as usize;
+            if self.per_class.len() <= id {
+                self.per_class.resize(id + 1, ClassCounts::default());
+            }
+            let c = &mut self.per_class[id];
+            if c.count == 0 {
+                c.first = e.clock;
+            }
+            c.count += 1;
+            c.last = e.clock;
         }
-        self.per_class[id] += 1;
-        self.events += 1;
+        self.events += packet.len() as u64;
+        // The latest payloads: walk back until every class met has its share.
+        let mut kept: HashMap<u32, usize> = HashMap::new();
+        for e in packet.iter().rev() {
+            let n = kept.entry(e.id).or_default();
+            if *n == KEPT_PAYLOADS {
+                continue;
+            }
+            *n += 1;
+            let q = &mut self.per_class[e.id as usize].payloads;
+            if *n == 1 {
+                q.clear();
+            }
+            q.push_front(bytes[e.payload.0..e.payload.1].to_vec());
+        }
+        self.packet = packet;
+        walk
     }
 }
 
@@ -277,14 +322,10 @@ impl Outputs {
                 r?;
             } else {
                 let (classes, _) = self.classes.schemas();
-                let counts = self.counts.clone();
-                let mut guard = counts.as_deref().map(crate::locks::lock);
-                let walk = walk_events_with(bytes, begin, &classes, |id| {
-                    if let Some(c) = guard.as_deref_mut() {
-                        c.add(id);
-                    }
-                });
-                drop(guard);
+                let walk = match self.counts.clone() {
+                    Some(c) => crate::locks::lock(&c).count_packet(bytes, begin, &classes),
+                    None => walk_events(bytes, begin, &classes),
+                };
                 let r = if walk.events > 0 {
                     let times = (begin, walk.clock);
                     self.write_packet(ch, s, &bytes[..walk.len], times, v.lost_before, v.cpu)
@@ -309,8 +350,7 @@ impl Outputs {
             return;
         };
         let (classes, _) = self.classes.schemas();
-        let mut c = crate::locks::lock(&c);
-        walk_events_with(bytes, begin, &classes, |id| c.add(id));
+        crate::locks::lock(&c).count_packet(bytes, begin, &classes);
     }
 
     /// Writes what every stream holds now — sealed sub-buffers not yet overwritten and the
@@ -341,7 +381,7 @@ impl Outputs {
                         }
                         Some(b) => {
                             let (classes, _) = self.classes.schemas();
-                            let w = walk_events_with(b, v.ts_begin, &classes, |_| {});
+                            let w = walk_events(b, v.ts_begin, &classes);
                             let times = (v.ts_begin, w.clock);
                             self.write_packet(c, s, &b[..w.len], times, v.lost_before, v.cpu)
                         }

@@ -55,7 +55,9 @@ pub use {
     error::Error,
     field::{FieldDesc, FieldType, PayloadWriter, Scalar, ScalarField, TraceField},
     registry::{CallSite, LogLevel},
-    remote::recorder::{ProcessSnapshot, Recorder, RecordingConfig, RecordingSnapshot},
+    remote::recorder::{
+        ClassSnapshot, ProcessSnapshot, Recorder, RecordingConfig, RecordingSnapshot,
+    },
     ringbuffer::config::{ChannelConfig, Mode},
     session::{ChannelId, EventRule, Session, Stats},
 };

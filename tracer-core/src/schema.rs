@@ -290,6 +290,98 @@ impl EventSchema {
     }
 }
 
+impl EventSchema {
+    /// The payload `bytes` of one event as text: `count = 3, name = "world"`. Stops at the
+    /// first field the bytes do not hold.
+    pub fn format_payload(&self, bytes: &[u8]) -> String {
+        let mut out = String::new();
+        let mut pos = 0;
+        for f in &self.fields {
+            let Some(end) = f.kind.skip(bytes, pos) else {
+                break;
+            };
+            if !out.is_empty() {
+                out.push_str(", ");
+            }
+            out.push_str(&f.name);
+            out.push_str(" = ");
+            format_field(&mut out, &f.kind, &bytes[pos..end]);
+            pos = end;
+        }
+        out
+    }
+}
+
+fn scalar_text(s: Scalar, b: &[u8], hex: bool) -> String {
+    let mut w = [0u8; 8];
+    w[..b.len().min(8)].copy_from_slice(&b[..b.len().min(8)]);
+    let raw = u64::from_le_bytes(w);
+    match s {
+        Scalar::Int { bits, signed } => {
+            if hex {
+                format!("{raw:#x}")
+            } else if signed {
+                let shift = 64 - u32::from(bits);
+                (((raw << shift) as i64) >> shift).to_string()
+            } else {
+                raw.to_string()
+            }
+        }
+        Scalar::F32 => f32::from_bits(raw as u32).to_string(),
+        Scalar::F64 => f64::from_bits(raw).to_string(),
+    }
+}
+
+fn int_value(s: Scalar, b: &[u8]) -> i64 {
+    scalar_text(s, b, false).parse().unwrap_or(0)
+}
+
+fn format_field(out: &mut String, kind: &FieldKind, b: &[u8]) {
+    use std::fmt::Write;
+    match kind {
+        FieldKind::Number { ty, hex } => out.push_str(&scalar_text(*ty, b, *hex)),
+        FieldKind::Bool => out.push_str(if b.first() == Some(&0) {
+            "false"
+        } else {
+            "true"
+        }),
+        FieldKind::Str => {
+            let _ = write!(
+                out,
+                "{:?}",
+                String::from_utf8_lossy(&b[..b.len().saturating_sub(1)])
+            );
+        }
+        FieldKind::Array { elem, text, .. } | FieldKind::Sequence { elem, text, .. } => {
+            let items = match kind {
+                FieldKind::Sequence { len_bits, .. } => &b[usize::from(*len_bits / 8)..],
+                _ => b,
+            };
+            if *text {
+                let _ = write!(out, "{:?}", String::from_utf8_lossy(items));
+            } else {
+                out.push('[');
+                for (i, c) in items.chunks(elem.size()).enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(&scalar_text(*elem, c, false));
+                }
+                out.push(']');
+            }
+        }
+        FieldKind::Enum { repr, labels } => {
+            let v = int_value(*repr, b);
+            match labels.iter().find(|l| l.start <= v && v <= l.end) {
+                Some(l) => {
+                    let _ = write!(out, "{} ({v})", l.label);
+                }
+                None => out.push_str(&v.to_string()),
+            }
+        }
+    }
+}
+
 struct Enc<'a>(&'a mut Vec<u8>);
 
 impl Enc<'_> {
@@ -425,6 +517,22 @@ mod tests {
         let mut b = Vec::new();
         bad.encode(&mut b);
         assert_eq!(EventSchema::decode(&b), None);
+    }
+
+    #[test]
+    fn payloads_are_formatted_field_by_field() {
+        let s = sample();
+        let mut b = Vec::new();
+        b.extend_from_slice(&255i32.to_le_bytes());
+        b.extend_from_slice(b"hi\0");
+        b.extend_from_slice(&1u16.to_le_bytes());
+        b.extend_from_slice(&2.5f64.to_le_bytes());
+        b.push(4);
+        assert_eq!(
+            s.format_payload(&b),
+            "n = 0xff, s = \"hi\", seq = [2.5], e = LOW (4)"
+        );
+        assert_eq!(s.format_payload(&b[..6]), "n = 0xff");
     }
 
     #[test]

@@ -93,7 +93,11 @@ fn per_line(s: &RecordingSnapshot) -> Vec<(String, u32, u64)> {
     let mut v: Vec<(String, u32, u64)> = s
         .processes
         .iter()
-        .flat_map(|p| p.classes.iter().map(|(c, n)| (c.full_name(), c.line, *n)))
+        .flat_map(|p| {
+            p.classes
+                .iter()
+                .map(|c| (c.schema.full_name(), c.schema.line, c.count))
+        })
         .collect();
     v.sort();
     v
@@ -186,6 +190,14 @@ fn every_call_site_of_another_process_is_counted_exactly() {
         ]
     );
     assert!(p.trace.starts_with(&dir) && p.trace.join("metadata").is_file());
+    let at = |line: u32| p.classes.iter().find(|c| c.schema.line == line).unwrap();
+    assert_eq!(at(first).payloads, ["i = 997", "i = 998", "i = 999"]);
+    assert_eq!(at(first + 2).payloads, ["i = 994", "i = 996", "i = 998"]);
+    assert_eq!(
+        at(line_of("remote_test, done")).payloads,
+        ["name = \"count\""]
+    );
+    assert!(at(first).first_ns > 0 && at(first).first_ns <= at(first).last_ns);
     if babeltrace_available() {
         let lines = babeltrace_lines(&dir);
         let hits = lines
@@ -243,8 +255,8 @@ fn two_programs_and_a_forked_child_are_processes_of_one_recording() {
     let count = |p: &tracer_core::ProcessSnapshot, name: &str| -> u64 {
         p.classes
             .iter()
-            .filter(|(c, _)| c.full_name() == name)
-            .map(|(_, n)| n)
+            .filter(|c| c.schema.full_name() == name)
+            .map(|c| c.count)
             .sum()
     };
     let parent = by_pid(a.id());

@@ -95,7 +95,9 @@ impl WorkspaceIndex {
             let full = format!("{}:{}", c.provider, c.event);
             *out.events.entry(full.clone()).or_default() += c.count;
             let placed = match &c.location {
-                Some((file, line)) => self.exact_site(&by_file_name, c, file, *line).map(|s| vec![s]),
+                Some((file, line)) => self
+                    .exact_site(&by_file_name, c, file, *line)
+                    .map(|s| vec![s]),
                 None => self.event_sites(c),
             };
             let Some(placed) = placed.filter(|p| !p.is_empty()) else {
@@ -130,7 +132,8 @@ impl WorkspaceIndex {
             }
         }
         out.sites = sites.into_values().collect();
-        out.sites.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        out.sites
+            .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
         out
     }
 
@@ -262,7 +265,10 @@ mod tests {
         let stray = located("src/gone.c", 1, 4);
         let a = ws.attribute_counts(&[shared, stray.clone()]);
         assert_eq!(a.sites.len(), 3);
-        assert!(a.sites.iter().all(|s| s.count == 30 && !s.exact && s.shared_by == 3));
+        assert!(a
+            .sites
+            .iter()
+            .all(|s| s.count == 30 && !s.exact && s.shared_by == 3));
         assert_eq!(a.unmatched, [stray]);
     }
 

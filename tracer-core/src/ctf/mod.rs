@@ -27,12 +27,23 @@ pub fn walk_events(bytes: &[u8], clock: u64, classes: &[Arc<EventSchema>]) -> Wa
     walk_events_with(bytes, clock, classes, |_| {})
 }
 
-/// [`walk_events`], calling `seen` with the class id of every complete event.
+/// One complete event met by [`walk_events_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventSpan {
+    /// Event-class id.
+    pub id: u32,
+    /// Its clock value.
+    pub clock: u64,
+    /// Where its payload starts and ends in the walked bytes.
+    pub payload: (usize, usize),
+}
+
+/// [`walk_events`], calling `seen` for every complete event.
 pub fn walk_events_with(
     bytes: &[u8],
     clock: u64,
     classes: &[Arc<EventSchema>],
-    mut seen: impl FnMut(u32),
+    mut seen: impl FnMut(EventSpan),
 ) -> Walk {
     let mut w = Walk {
         events: 0,
@@ -47,6 +58,7 @@ pub fn walk_events_with(
         let Some(class) = classes.get(id as usize) else {
             break;
         };
+        let start = pos;
         let mut ok = true;
         for f in &class.fields {
             match f.kind.skip(bytes, pos) {
@@ -60,7 +72,11 @@ pub fn walk_events_with(
         if !ok {
             break;
         }
-        seen(id);
+        seen(EventSpan {
+            id,
+            clock,
+            payload: (start, pos),
+        });
         w = Walk {
             events: w.events + 1,
             clock,

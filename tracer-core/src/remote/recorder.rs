@@ -60,6 +60,21 @@ impl RecordingConfig {
     }
 }
 
+/// One event class (call site) of a traced process and what was recorded of it.
+#[derive(Clone, Debug)]
+pub struct ClassSnapshot {
+    /// The call site and its payload layout.
+    pub schema: Arc<EventSchema>,
+    /// Events recorded.
+    pub count: u64,
+    /// Unix time (ns) of the first and the last of them (0 when none).
+    pub first_ns: i128,
+    /// See `first_ns`.
+    pub last_ns: i128,
+    /// The latest payloads, formatted (`n = 3, name = "x"`), oldest first.
+    pub payloads: Vec<String>,
+}
+
 /// One traced process as the recorder sees it.
 #[derive(Clone, Debug)]
 pub struct ProcessSnapshot {
@@ -70,7 +85,7 @@ pub struct ProcessSnapshot {
     /// Its trace directory.
     pub trace: PathBuf,
     /// Every event class it registered, with the events recorded so far.
-    pub classes: Vec<(Arc<EventSchema>, u64)>,
+    pub classes: Vec<ClassSnapshot>,
     /// Events recorded.
     pub events: u64,
     /// Events lost (full buffers).
@@ -331,12 +346,22 @@ fn snapshot(shared: &Shared) -> RecordingSnapshot {
             let counts = lock(&p.counts).clone();
             let mut log = lock(&p.classes);
             log.refresh();
+            let clock = crate::clock::trace_clock();
             let classes = log
                 .schemas()
                 .iter()
                 .map(|s| {
-                    let n = counts.per_class.get(s.id as usize).copied().unwrap_or(0);
-                    (s.clone(), n)
+                    let c = counts.per_class.get(s.id as usize);
+                    let time = |t: u64| if c.is_some() { clock.to_unix_ns(t) } else { 0 };
+                    ClassSnapshot {
+                        schema: s.clone(),
+                        count: c.map_or(0, |c| c.count),
+                        first_ns: c.map_or(0, |c| time(c.first)),
+                        last_ns: c.map_or(0, |c| time(c.last)),
+                        payloads: c
+                            .map(|c| c.payloads.iter().map(|p| s.format_payload(p)).collect())
+                            .unwrap_or_default(),
+                    }
                 })
                 .collect();
             ProcessSnapshot {
