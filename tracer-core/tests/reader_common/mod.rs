@@ -55,8 +55,7 @@ pub fn babeltrace_event_count(dir: &Path) -> u64 {
     let text = String::from_utf8_lossy(&out.stdout);
     // The counter prints running totals; the last "Event messages" line is the final one.
     text.lines()
-        .filter(|l| l.trim_end().ends_with("Event messages"))
-        .last()
+        .rfind(|l| l.trim_end().ends_with("Event messages"))
         .and_then(|l| l.split_whitespace().next()?.parse().ok())
         .unwrap_or_else(|| panic!("no event count in {text}"))
 }
