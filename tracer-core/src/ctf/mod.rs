@@ -1,10 +1,12 @@
 //! CTF 1.8 output: the event header ([`header`]), packet header and context ([`packet`]), TSDL
 //! metadata ([`metadata`]), and [`walk_events`], the minimal reader the consumer needs to cut a
-//! sub-buffer that is still being written into a packet.
+//! sub-buffer that is still being written into a packet. [`read`] is the full reader, for any
+//! CTF 1.8 trace (LTTng's included).
 
 pub mod header;
 pub mod metadata;
 pub mod packet;
+pub mod read;
 
 use crate::schema::EventSchema;
 use std::sync::Arc;
