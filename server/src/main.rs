@@ -1,6 +1,7 @@
 //! `tracer-lsp`: the command line. Each sub-command is a thin layer over the indexer (and,
 //! as they land, the tracer core and the language server).
 
+mod counts;
 mod load;
 mod lsp;
 mod record;
@@ -74,6 +75,36 @@ enum Command {
         #[arg(last = true, required = true, value_name = "CMD")]
         command: Vec<String>,
     },
+    /// Count the events of a CTF trace (ours or LTTng's), per event and per probe site.
+    Counts {
+        /// The trace directory (every trace below it is read).
+        trace: PathBuf,
+        /// Source tree whose probe sites get the counts.
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+        /// Print `{"events", "sites", "lost", "errors"}` on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the probe-site lines of the sources with their event counts (like `git blame`),
+    /// from a trace or from recording a program.
+    #[command(
+        after_help = "Examples:\n  tracer-lsp annotate --trace .tracer/traces/20261127-101500\n  tracer-lsp annotate --workspace examples -- target/release/hello-rs 100"
+    )]
+    Annotate {
+        /// The trace directory to read.
+        #[arg(long, conflicts_with = "command")]
+        trace: Option<PathBuf>,
+        /// Source tree to annotate (default: the current directory).
+        #[arg(long, default_value = ".")]
+        workspace: PathBuf,
+        /// Only these files (paths or path suffixes).
+        #[arg(value_name = "FILES")]
+        files: Vec<PathBuf>,
+        /// Record this program first.
+        #[arg(last = true, value_name = "CMD")]
+        command: Vec<String>,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -109,6 +140,17 @@ fn main() {
             command,
         })
         .map(|code| std::process::exit(code)),
+        Some(Command::Counts {
+            trace,
+            workspace,
+            json,
+        }) => counts::counts_command(&trace, workspace.as_deref(), json),
+        Some(Command::Annotate {
+            trace,
+            workspace,
+            files,
+            command,
+        }) => annotate(trace, &workspace, &files, command),
     };
     if let Err(e) = result {
         eprintln!("tracer-lsp: {e:#}");
@@ -182,6 +224,30 @@ fn index(dir: &Path, json: bool) -> Result<()> {
         writeln!(out, "  skipped {e}")?;
     }
     Ok(())
+}
+
+fn annotate(
+    trace: Option<PathBuf>,
+    workspace: &Path,
+    files: &[PathBuf],
+    command: Vec<String>,
+) -> Result<()> {
+    let trace = match (trace, command.is_empty()) {
+        (Some(t), _) => t,
+        (None, false) => {
+            let dir = record::record_quietly(&command)?;
+            eprintln!("recorded into {}", dir.display());
+            dir
+        }
+        (None, true) => anyhow::bail!("give --trace DIR or a program after `--` to record"),
+    };
+    let counts = tracer_core::ctf::read::count(&trace, 0);
+    for e in &counts.errors {
+        eprintln!("tracer-lsp: {e}");
+    }
+    let (ws, _) = load::load_tree(workspace, load::PathKeys::Relative, &|_, _| {})?;
+    let attribution = ws.attribute_counts(&counts::trace_counts(&counts));
+    counts::print_annotated(&ws, &attribution, files, &mut std::io::stdout().lock())
 }
 
 fn demo(dir: Option<PathBuf>) -> Result<()> {

@@ -279,6 +279,34 @@ pub fn run(args: RecordArgs) -> Result<i32> {
     Ok(exit_code(status))
 }
 
+/// Records `command` into the default directory with default settings, without progress or
+/// table; returns the trace directory.
+pub fn record_quietly(command: &[String]) -> Result<PathBuf> {
+    let Some((program, rest)) = command.split_first() else {
+        bail!("nothing to record");
+    };
+    let dir = default_output();
+    let cfg = recording_config(dir.clone(), Mode::Discard, None, None, &[])?;
+    let recorder = Recorder::start(cfg)?;
+    let (k, v) = recorder.env();
+    let status = Command::new(program)
+        .args(rest)
+        .env(k, v)
+        .status()
+        .with_context(|| format!("cannot start {program}"))?;
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(2)
+        && recorder.snapshot().processes.iter().any(|p| !p.ended)
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    recorder.stop();
+    if !status.success() {
+        eprintln!("tracer-lsp: {program} exited with {status}");
+    }
+    Ok(dir)
+}
+
 fn print_table(snapshot: &RecordingSnapshot, sites: &[SiteCount], lost: u64) {
     let place = |s: &SiteCount| format!("{}:{}", s.file, s.line);
     let w = sites.iter().map(|s| place(s).len()).max().unwrap_or(0);

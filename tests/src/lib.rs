@@ -119,6 +119,8 @@ pub struct LspClient {
     next_id: i64,
     /// Notifications and server requests seen so far, in arrival order.
     pub seen: Vec<Value>,
+    /// When each of `seen` arrived.
+    pub seen_at: Vec<Instant>,
     /// How far `seen` has been searched by [`LspClient::next_diagnostics`].
     diagnostics_read: usize,
 }
@@ -151,6 +153,7 @@ impl LspClient {
             incoming,
             next_id: 1,
             seen: Vec::new(),
+            seen_at: Vec::new(),
             diagnostics_read: 0,
         }
     }
@@ -158,7 +161,16 @@ impl LspClient {
     /// `initialize` (with progress, snippets and watcher registration) and `initialized`,
     /// then waits for the start-up indexing's progress `end`.
     pub fn initialize(&mut self, root: &Path) -> Value {
+        self.initialize_with(root, json!({}))
+    }
+
+    /// [`LspClient::initialize`] with `workspace` capabilities merged in (e.g. refresh support).
+    pub fn initialize_with(&mut self, root: &Path, workspace: Value) -> Value {
         let uri = format!("file://{}", root.display());
+        let mut ws = json!({"didChangeWatchedFiles": {"dynamicRegistration": true}});
+        if let (Some(ws), Some(extra)) = (ws.as_object_mut(), workspace.as_object()) {
+            ws.extend(extra.clone());
+        }
         let result = self.request(
             "initialize",
             json!({
@@ -167,7 +179,7 @@ impl LspClient {
                 "workspaceFolders": [{"uri": uri, "name": "fixture"}],
                 "capabilities": {
                     "window": {"workDoneProgress": true},
-                    "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}},
+                    "workspace": ws,
                     "textDocument": {"completion": {"completionItem": {"snippetSupport": true}}}
                 },
                 "initializationOptions": {"diagnostics": {"unusedEvents": false}}
@@ -295,6 +307,7 @@ impl LspClient {
             self.send(&json!({"jsonrpc": "2.0", "id": msg["id"], "result": result}));
         }
         self.seen.push(msg);
+        self.seen_at.push(Instant::now());
     }
 
     /// `shutdown` then `exit`; returns the process's exit code.
