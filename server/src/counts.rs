@@ -74,6 +74,33 @@ pub fn trace_counts(counts: &Counts) -> Vec<TraceCount> {
         .collect()
 }
 
+/// The counts of a recording, one per call site (summed over processes).
+pub fn snapshot_counts(snap: &tracer_core::RecordingSnapshot) -> Vec<TraceCount> {
+    let mut out: Vec<TraceCount> = Vec::new();
+    for p in &snap.processes {
+        for c in p.classes.iter().filter(|c| c.count > 0) {
+            let s = &c.schema;
+            let location = Some((s.file.clone(), s.line));
+            match out
+                .iter_mut()
+                .find(|t| t.location == location && t.event == s.event && t.provider == s.provider)
+            {
+                Some(t) => t.count += c.count,
+                None => out.push(TraceCount {
+                    provider: s.provider.clone(),
+                    event: s.event.clone(),
+                    location,
+                    count: c.count,
+                    lost: p.lost,
+                    payloads: c.payloads.clone(),
+                    ..TraceCount::default()
+                }),
+            }
+        }
+    }
+    out
+}
+
 #[derive(Serialize)]
 struct EventJson {
     system: String,

@@ -2,6 +2,7 @@
 //! as they land, the tracer core and the language server).
 
 mod counts;
+mod demo;
 mod load;
 mod lsp;
 mod record;
@@ -41,7 +42,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Index the bundled examples and print every probe site line with its event.
+    /// Index the bundled examples, record the example programs, and print every probe-site
+    /// line with its event count.
     Demo {
         /// The examples directory (default: `examples/` of the current directory or the
         /// source checkout).
@@ -266,30 +268,48 @@ fn demo(dir: Option<PathBuf>) -> Result<()> {
     let report = report::index_report(&ws, stats.files_indexed);
     let t = report.totals();
     println!(
-        "{}: {} events, {} probe sites in {} files",
+        "Indexed {}: {} events, {} probe sites in {} files",
         dir.display(),
         t.events,
         t.sites,
         stats.files_indexed
     );
-    let mut current = "";
-    for s in &report.sites {
-        if s.file != current {
-            println!("\n{}", s.file);
-            current = &s.file;
+    let programs = demo::example_programs(&dir);
+    let out = PathBuf::from(".tracer/traces").join("demo");
+    let _ = std::fs::remove_dir_all(&out);
+    let recorder = tracer_core::Recorder::start(tracer_core::RecordingConfig::new(&out))?;
+    let (k, v) = recorder.env();
+    for p in &programs {
+        match p {
+            Ok(cmd) => {
+                println!("Recording {}", cmd.join(" "));
+                let status = std::process::Command::new(&cmd[0])
+                    .args(&cmd[1..])
+                    .env(&k, &v)
+                    .stdout(std::process::Stdio::null())
+                    .status()
+                    .with_context(|| format!("cannot start {}", cmd[0]))?;
+                anyhow::ensure!(status.success(), "{} failed: {status}", cmd[0]);
+            }
+            Err(why) => println!("Not recording: {why}"),
         }
-        let source = ws
-            .file(&s.file)
-            .and_then(|f| f.text.lines().nth(s.line as usize - 1))
-            .unwrap_or("")
-            .trim();
-        let event = match &s.system {
-            Some(sys) => format!("{sys}:{}", s.event),
-            None => s.event.clone(),
-        };
-        println!("  {:>4} │ {source:<60} → {event}", s.line);
     }
-    println!("\n(Per-line event counts appear here once recording lands: see README.)");
+    let t = std::time::Instant::now();
+    while t.elapsed() < Duration::from_secs(2)
+        && recorder.snapshot().processes.iter().any(|p| !p.ended)
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let snap = recorder.stop();
+    let attribution = ws.attribute_counts(&counts::snapshot_counts(&snap));
+    println!();
+    counts::print_annotated(&ws, &attribution, &[], &mut std::io::stdout().lock())?;
+    println!(
+        "{} events recorded, {} lost; trace (CTF 1.8, babeltrace2 reads it): {}",
+        thousands(snap.events()),
+        thousands(snap.lost()),
+        snap.dir.display()
+    );
     Ok(())
 }
 
