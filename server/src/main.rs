@@ -285,7 +285,7 @@ fn demo(dir: Option<PathBuf>) -> Result<()> {
                 println!("Recording {}", cmd.join(" "));
                 let status = std::process::Command::new(&cmd[0])
                     .args(&cmd[1..])
-                    .env(&k, &v)
+                    .env(k, &v)
                     .stdout(std::process::Stdio::null())
                     .status()
                     .with_context(|| format!("cannot start {}", cmd[0]))?;
