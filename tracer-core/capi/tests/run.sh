@@ -29,7 +29,7 @@ fi
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-warn=(-Wall -Wextra -Werror)
+warn=(-Wall -Wextra -Wconversion -Wsign-conversion -Wshadow -Werror)
 have_clang=false
 command -v clang >/dev/null && command -v clang++ >/dev/null && have_clang=true
 

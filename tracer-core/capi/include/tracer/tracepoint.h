@@ -281,9 +281,20 @@ enum tracer_loglevel {
 #define TRACER_I_FLOAT_BITS(type)                                                                \
     ((uint32_t)(sizeof(type) * 8u +                                                              \
                 0u * sizeof(char[(sizeof(type) == 4 || sizeof(type) == 8) ? 1 : -1])))
+#ifdef __cplusplus
+/* C++ has the traits, and warns about casts to const-qualified types (-Wignored-qualifiers). */
+extern "C++" {
+#include <type_traits>
+}
+#define TRACER_I_UNQUAL(t) std::remove_cv<t>::type
+#define TRACER_I_SIGNED(type) (std::is_signed<type>::value ? TRACER_FLAG_SIGNED : 0u)
+#define TRACER_I_IS_FLOAT(type) (std::is_floating_point<type>::value)
+#else
+#define TRACER_I_UNQUAL(type) type
 #define TRACER_I_SIGNED(type) ((type)((type)0 - 1) < (type)1 ? TRACER_FLAG_SIGNED : 0u)
 /* Floats keep 0.5; integers truncate it to 0, bool rounds it to 1. */
 #define TRACER_I_IS_FLOAT(type) ((type)0.5 != (type)0 && (type)0.5 != (type)1)
+#endif
 #define TRACER_I_ELEM_FLAGS(type, flags)                                                         \
     ((flags) | (((flags)&TRACER_FLAG_TEXT) ? 0u                                                  \
                 : TRACER_I_IS_FLOAT(type)  ? TRACER_FLAG_ELEM_FLOAT                              \
@@ -355,8 +366,8 @@ enum tracer_loglevel {
 #define TRACER_I_EVAL_A_END
 #define TRACER_I_EVAL_B_END
 #define TRACER_I_EVAL_TRACER_I_SKIP(...)
-#define TRACER_I_EVAL_TRACER_I_INTEGER(type, name, var, expr, flags, swap) type var = (type)(expr);
-#define TRACER_I_EVAL_TRACER_I_FLOAT(type, name, var, expr) type var = (type)(expr);
+#define TRACER_I_EVAL_TRACER_I_INTEGER(type, name, var, expr, flags, swap) type var = (TRACER_I_UNQUAL(type))(expr);
+#define TRACER_I_EVAL_TRACER_I_FLOAT(type, name, var, expr) type var = (TRACER_I_UNQUAL(type))(expr);
 #define TRACER_I_EVAL_TRACER_I_STRING(name, var, len, expr)                                      \
     const char *var = tracer_i_string(expr);                                                     \
     size_t len = strlen(var);
@@ -365,8 +376,9 @@ enum tracer_loglevel {
 #define TRACER_I_EVAL_TRACER_I_SEQUENCE(type, name, var, len, expr, len_type, len_expr, flags,   \
                                         swap)                                                    \
     const void *var = (const void *)(expr);                                                      \
-    size_t len = tracer_i_count((uint64_t)(len_type)(len_expr), TRACER_I_SIGNED(len_type));
-#define TRACER_I_EVAL_TRACER_I_ENUM(entries, type, name, var, expr) type var = (type)(expr);
+    size_t len = tracer_i_count((uint64_t)(TRACER_I_UNQUAL(len_type))(len_expr),                \
+                                TRACER_I_SIGNED(len_type));
+#define TRACER_I_EVAL_TRACER_I_ENUM(entries, type, name, var, expr) type var = (TRACER_I_UNQUAL(type))(expr);
 
 /* ---- Pass: payload size ------------------------------------------------------------------- */
 
