@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
-/* tracer-core's own spellings, and names that are macros where the event is used: `errno`
- * (every libc) and `unix` (predefined in GNU C modes). LTTng-UST's macros expand such
- * names; ours paste or stringize them as written. */
+/* tracer-core's own spellings. Provider and event names are macro-expanded (as LTTng-UST does:
+ * a provider may be named through a macro); field names are taken as written, even `errno`
+ * (a macro in every libc) and `unix` (predefined in GNU C modes). */
 #include <errno.h>
 #include <stdbool.h>
 #include <tracer/tracepoint.h>
 
 #include "check.h"
 
-TRACER_EVENT(unix, errno,
+#define NATIVE_PROVIDER native
+#define NATIVE_FAILURE failure
+
+TRACER_EVENT(NATIVE_PROVIDER, NATIVE_FAILURE,
              TRACER_ARGS(int, code),
              TRACER_FIELDS(tracer_field_integer(int, errno, code)
                            tracer_field_integer(int, unix, errno)))
-TRACER_LOGLEVEL(unix, errno, TRACER_LOGLEVEL_ERR)
+TRACER_LOGLEVEL(NATIVE_PROVIDER, failure, TRACER_LOGLEVEL_ERR)
 
 TRACER_EVENT(native, many,
              TRACER_ARGS(int, a, int, b, int, c, int, d, int, e, int, f, int, g, int, h, int, i,
@@ -77,12 +80,12 @@ void test_native_api(void)
     struct want w = {{0}, 0};
     mock_reset();
     errno = 7;
-    tracer_tracepoint(unix, errno, 5);
+    tracer_tracepoint(native, NATIVE_FAILURE, 5);
     tracer_tracepoint(native, many, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
     tracer_do_tracepoint(other_prov, inst, 0xab);
 
-    r = mock_find("errno", 0);
-    CHECK(r && strcmp(r->site->provider, "unix") == 0 && r->loglevel == 3);
+    r = mock_find("failure", 0);
+    CHECK(r && strcmp(r->site->provider, "native") == 0 && r->loglevel == 3);
     CHECK_FIELD(r, 0, "errno", TRACER_FIELD_INTEGER, TRACER_FLAG_SIGNED, 32, 0);
     CHECK_FIELD(r, 1, "unix", TRACER_FIELD_INTEGER, TRACER_FLAG_SIGNED, 32, 0);
     want_le(&w, 5, 4);

@@ -9,8 +9,9 @@
  * ctf_integer, tracepoint ...) unless LTTNG_UST_COMPAT_API_VERSION is defined above 0, as
  * LTTng-UST does.
  *
- * Every alias is object-like (`#define ctf_integer tracer_field_integer`): the arguments reach
- * tracer-core's macro unexpanded, so names are pasted as written.
+ * The aliases are object-like (`#define ctf_integer tracer_field_integer`): each LTTng-UST name
+ * becomes tracer-core's and the arguments are untouched; provider and event names are then
+ * macro-expanded, as LTTng-UST expands them.
  */
 #ifndef TRACER_LTTNG_TRACEPOINT_H
 #define TRACER_LTTNG_TRACEPOINT_H
@@ -113,8 +114,7 @@ static inline int lttng_ust_tracepoint_get_destructors_state(void)
 #define TRACEPOINT_LOGLEVEL TRACER_LOGLEVEL
 /* Version 0 has no instance provider: the instance is in the class's provider. */
 #define TRACEPOINT_EVENT_INSTANCE(prov, cls, name, args)                                         \
-    TRACER_I_INSTANCE(tracer_i_ev_##prov##___##cls, tracer_i_ev_##prov##___##name, #prov, #name, \
-                      args)
+    TRACER_EVENT_INSTANCE(prov, cls, prov, name, args)
 
 #define tracepoint tracer_tracepoint
 #define do_tracepoint tracer_do_tracepoint

@@ -29,8 +29,9 @@
  *     and _probe (forwards the arguments to the class function).
  * TP_FIELDS lists are preprocessor sequences: every field macro expands to a parenthesized
  * tuple (kind, ...), and each pass (descriptor, evaluation, size, write) walks the sequence
- * with its own pair of macros. Names given to a macro are pasted or stringized by that macro
- * itself, so a provider, event or field named like a macro (`linux`, `errno`) is not expanded.
+ * with its own pair of macros. Provider, event and enumeration names are macro-expanded before
+ * they are pasted, as LTTng-UST does (`tracepoint(MY_PROVIDER, ...)` works); field names are
+ * stringized and pasted by the field macro itself, as written (a field may be called `errno`).
  *
  * Internal names (TRACER_I_*, tracer_i_*, tracer_f_*, tracer_n_*) are not API.
  */
@@ -72,17 +73,21 @@ enum tracer_loglevel {
 #define TRACER_ENUM_VALUES(...) __VA_ARGS__
 
 /* An event with its own fields (a class and one instance of the same name). */
-#define TRACER_EVENT(prov, name, args, fields)                                                   \
+#define TRACER_EVENT(prov, name, args, fields) TRACER_I_EVENT(prov, name, args, fields)
+#define TRACER_I_EVENT(prov, name, args, fields)                                                 \
     TRACER_I_CLASS(tracer_i_ev_##prov##___##name, args, fields)                                  \
     TRACER_I_INSTANCE(tracer_i_ev_##prov##___##name, tracer_i_ev_##prov##___##name, #prov,       \
                       #name, args)
 
 /* Fields shared by several events (one serialization function for all of them). */
-#define TRACER_EVENT_CLASS(prov, cls, args, fields)                                              \
+#define TRACER_EVENT_CLASS(prov, cls, args, fields) TRACER_I_EVENT_CLASS(prov, cls, args, fields)
+#define TRACER_I_EVENT_CLASS(prov, cls, args, fields)                                            \
     TRACER_I_CLASS(tracer_i_ev_##prov##___##cls, args, fields)
 
 /* An event `prov:name` with the fields of class `cls_prov:cls`; args as the class's. */
 #define TRACER_EVENT_INSTANCE(cls_prov, cls, prov, name, args)                                   \
+    TRACER_I_EVENT_INSTANCE(cls_prov, cls, prov, name, args)
+#define TRACER_I_EVENT_INSTANCE(cls_prov, cls, prov, name, args)                                 \
     TRACER_I_INSTANCE(tracer_i_ev_##cls_prov##___##cls, tracer_i_ev_##prov##___##name, #prov,    \
                       #name, args)
 
@@ -91,12 +96,14 @@ enum tracer_loglevel {
  * header is included by many files) that the event's registration reads through a weak
  * reference, so an event without one registers TRACER_LOGLEVEL_DEBUG_LINE.
  */
-#define TRACER_LOGLEVEL(prov, name, level)                                                       \
+#define TRACER_LOGLEVEL(prov, name, level) TRACER_I_LOGLEVEL(prov, name, level)
+#define TRACER_I_LOGLEVEL(prov, name, level)                                                     \
     int32_t tracer_i_ev_##prov##___##name##_loglevel                                             \
         __attribute__((weak, visibility("hidden"))) = (level);
 
 /* A named enumeration of a provider, for tracer_field_enum(prov, name, ...). */
-#define TRACER_ENUM(prov, name, values)                                                          \
+#define TRACER_ENUM(prov, name, values) TRACER_I_ENUM_DEF(prov, name, values)
+#define TRACER_I_ENUM_DEF(prov, name, values)                                                    \
     static const struct tracer_enum_entry tracer_i_enum_##prov##___##name[] TRACER_I_UNUSED = {  \
         TRACER_I_EACH(TRACER_I_ENUMV, values){NULL, 0, 0}};
 
@@ -184,20 +191,21 @@ enum tracer_loglevel {
 
 /* An integer of int_type labelled by the enumeration TRACER_ENUM(prov, enum_name, ...). */
 #define tracer_field_enum(prov, enum_name, int_type, name, expr)                                 \
-    (TRACER_I_ENUM, tracer_i_enum_##prov##___##enum_name, int_type, #name, tracer_f_##name, expr)
+    (TRACER_I_ENUM, TRACER_I_ENUM_ID(prov, enum_name), int_type, #name, tracer_f_##name, expr)
+#define TRACER_I_ENUM_ID(prov, enum_name) tracer_i_enum_##prov##___##enum_name
 #define tracer_field_enum_nowrite(prov, enum_name, int_type, name, expr) (TRACER_I_SKIP, ~)
 
 /* ---- Firing events ------------------------------------------------------------------------- */
 
 /* tracer_tracepoint(prov, name, args...): a statement. Arguments are evaluated only if enabled. */
-#define tracer_tracepoint(...) TRACER_I_TP_A(tracer_i_ev_##__VA_ARGS__)
+#define tracer_tracepoint(...) TRACER_I_TP_A(__VA_ARGS__)
 /* The same (kept for the LTTng pattern `if (tracepoint_enabled(..)) do_tracepoint(..)`). */
-#define tracer_do_tracepoint(...) TRACER_I_TP_A(tracer_i_ev_##__VA_ARGS__)
+#define tracer_do_tracepoint(...) TRACER_I_TP_A(__VA_ARGS__)
 /*
  * Non-zero when prov:name is recorded by some channel. An expression (a GNU statement
  * expression): it is a call site of its own, registered on its first evaluation.
  */
-#define tracer_tracepoint_enabled(prov, name) TRACER_I_ENABLED(tracer_i_ev_##prov##___##name)
+#define tracer_tracepoint_enabled(prov, name) TRACER_I_ENABLED_(prov, name)
 
 /* ======== Implementation ==================================================================== */
 
@@ -475,8 +483,10 @@ extern "C++" {
 
 /* ---- Call sites --------------------------------------------------------------------------- */
 
-/* The provider and event names were pasted onto tracer_i_ev_ unexpanded: id is one identifier. */
-#define TRACER_I_TP_A(prov, ...) TRACER_I_TP_B(prov##___##__VA_ARGS__)
+/* Past the first level, provider and event names are expanded: paste them into one identifier
+ * (the event name is the first token of __VA_ARGS__; `...` keeps pedantic C99 happy when the
+ * event has no argument). */
+#define TRACER_I_TP_A(prov, ...) TRACER_I_TP_B(tracer_i_ev_##prov##___##__VA_ARGS__)
 #define TRACER_I_TP_B(...) TRACER_I_CAT(TRACER_I_TP_, TRACER_I_ONE_OR_N(__VA_ARGS__))(__VA_ARGS__)
 #define TRACER_I_TP_1(id)                                                                        \
     do {                                                                                         \
@@ -490,6 +500,7 @@ extern "C++" {
         if (TRACER_I_HOT(id))                                                                    \
             TRACER_I_CAT(id, _probe)(&tracer_i_site, __VA_ARGS__);                               \
     } while (0)
+#define TRACER_I_ENABLED_(prov, name) TRACER_I_ENABLED(tracer_i_ev_##prov##___##name)
 #define TRACER_I_ENABLED(id)                                                                     \
     __extension__({                                                                              \
         static struct tracer_callsite tracer_i_site = TRACER_I_SITE(id);                         \
