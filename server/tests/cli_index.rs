@@ -165,10 +165,22 @@ fn demo_records_the_examples_and_prints_each_site_with_its_count() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(demo_count(&text, "tracepoint!(hello_rs, request_start"), 20);
-    assert_eq!(demo_count(&text, "tracepoint!(hello_rs, request_done, id = req.id"), 20);
-    assert_eq!(demo_count(&text, "tracepoint!(hello_rs, request_done, id = id"), 7);
-    assert_eq!(demo_count(&text, "trace_demo_switch(prev, next, state);"), 0);
-    assert!(text.contains("trace (CTF 1.8, babeltrace2 reads it)"), "{text}");
+    assert_eq!(
+        demo_count(&text, "tracepoint!(hello_rs, request_done, id = req.id"),
+        20
+    );
+    assert_eq!(
+        demo_count(&text, "tracepoint!(hello_rs, request_done, id = id"),
+        7
+    );
+    assert_eq!(
+        demo_count(&text, "trace_demo_switch(prev, next, state);"),
+        0
+    );
+    assert!(
+        text.contains("trace (CTF 1.8, babeltrace2 reads it)"),
+        "{text}"
+    );
 }
 
 #[test]

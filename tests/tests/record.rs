@@ -289,3 +289,140 @@ fn ctrl_c_stops_cleanly_and_keeps_what_was_recorded() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Builds a C program with the system compiler against the C API installed into a fresh
+/// prefix by `tracer-core/capi/install.sh` (headers, libtracer.so, tracer.pc), using only what
+/// `pkg-config tracer` says, as a user's build would.
+fn build_c(name: &str, sources: &[PathBuf], includes: &[PathBuf]) -> PathBuf {
+    let lib = cargo_bin("tracer-capi", "libtracer.so");
+    let prefix = std::env::temp_dir().join(format!("tracer-capi-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&prefix);
+    let st = Command::new("bash")
+        .arg(repo_root().join("tracer-core/capi/install.sh"))
+        .arg("--lib")
+        .arg(&lib)
+        .arg(&prefix)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success(), "install.sh failed");
+    let pc = Command::new("pkg-config")
+        .args(["--cflags", "--libs", "tracer"])
+        .env("PKG_CONFIG_PATH", prefix.join("lib/pkgconfig"))
+        .output()
+        .expect("pkg-config (apt-get install pkgconf)");
+    assert!(pc.status.success(), "pkg-config tracer failed");
+    let flags: Vec<String> = String::from_utf8(pc.stdout)
+        .unwrap()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let out = prefix.join(name);
+    let mut cc = Command::new("cc");
+    cc.current_dir(repo_root())
+        .args(["-O2", "-g", "-o"])
+        .arg(&out);
+    for i in includes {
+        cc.arg("-I").arg(i);
+    }
+    // Paths relative to the checkout, as a build in it would name them (__FILE__).
+    for s in sources {
+        cc.arg(s.strip_prefix(repo_root()).unwrap_or(s));
+    }
+    cc.args(&flags)
+        .arg(format!("-Wl,-rpath,{}", prefix.join("lib").display()));
+    let st = cc.status().expect("cc (apt-get install gcc)");
+    assert!(st.success(), "cc failed for {name}");
+    out
+}
+
+#[test]
+fn the_c_example_is_counted_on_each_exact_line() {
+    let src = repo_root().join("examples/c/hello.c");
+    let hello = build_c(
+        "hello-c",
+        std::slice::from_ref(&src),
+        &[repo_root().join("examples/c")],
+    );
+    let dir = out_dir("c");
+    let v = record_json(&dir, &[hello.to_str().unwrap(), "you"]);
+    assert_eq!(v["lost"], 0);
+    let file = "examples/c/hello.c".to_owned();
+    assert_eq!(
+        sites(&v),
+        vec![
+            (
+                file.clone(),
+                line_of(&src, "tracepoint(hello, work_start", 0),
+                "hello:work_start".into(),
+                10
+            ),
+            (
+                file.clone(),
+                line_of(&src, "tracepoint(hello, work_done", 0),
+                "hello:work_done".into(),
+                10
+            ),
+            (
+                file.clone(),
+                line_of(&src, "tracepoint(hello, greeting", 0),
+                "hello:greeting".into(),
+                1
+            ),
+            // i = 2, 4, 6, 8, 10
+            (
+                file,
+                line_of(&src, "tracepoint(hello, greeting", 1),
+                "hello:greeting".into(),
+                5
+            ),
+        ]
+    );
+    let functions: Vec<&str> = v["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["function"].as_str().unwrap())
+        .collect();
+    assert_eq!(functions, ["do_work", "do_work", "main", "main"]);
+    if babeltrace_available() {
+        let events = babeltrace_events(&dir);
+        assert_eq!(events.len(), 26);
+        assert!(events
+            .iter()
+            .any(|l| l.contains("hello:greeting") && l.contains("count = 10, name = \"you\"")));
+        assert!(events
+            .iter()
+            .any(|l| l.contains("hello:work_done") && l.contains("id = 0x3, cost = 4.5")));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_lttng_ust_hello_world_builds_against_our_headers_and_records() {
+    let hello_dir = repo_root().join("tracer-core/capi/tests/hello");
+    let exe = build_c(
+        "lttng-hello",
+        &[hello_dir.join("hello.c"), hello_dir.join("hello-tp.c")],
+        std::slice::from_ref(&hello_dir),
+    );
+    let dir = out_dir("lttng-hello");
+    let v = record_json(&dir, &[exe.to_str().unwrap(), "a", "b"]);
+    let counts: Vec<(u64, u64)> = sites(&v).iter().map(|s| (s.1, s.3)).collect();
+    let src = hello_dir.join("hello.c");
+    assert_eq!(
+        counts,
+        [
+            (line_of(&src, "tracepoint(hello_world", 0), 1),
+            (line_of(&src, "tracepoint(hello_world", 1), 3),
+            (line_of(&src, "tracepoint(hello_world", 2), 1),
+        ]
+    );
+    assert!(sites(&v)
+        .iter()
+        .all(|s| s.2 == "hello_world:my_first_tracepoint"));
+    if babeltrace_available() {
+        assert_eq!(babeltrace_events(&dir).len(), 5);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -158,6 +158,11 @@ impl Pending {
 pub fn reserve(site: &SiteState, mask: u64, len: usize, p: &mut Pending) -> *mut u8 {
     fence(Acquire);
     let mask = mask & CHANNEL_BITS;
+    // No sub-buffer holds more than 4 GiB; a saturated size from C must not overflow below.
+    if len > u32::MAX as usize {
+        lose(mask);
+        return std::ptr::null_mut();
+    }
     WRITERS
         .try_with(|t| {
             if t.busy.replace(true) {
