@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
-use std::sync::Once;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -22,20 +22,27 @@ pub fn binary() -> PathBuf {
     if let Some(bin) = std::env::var_os("TRACER_LSP_BIN") {
         return PathBuf::from(bin);
     }
-    static BUILD: Once = Once::new();
+    cargo_bin("tracer-lsp", "tracer-lsp")
+}
+
+/// The debug build of binary `bin` of workspace package `package`, built once per test run.
+pub fn cargo_bin(package: &str, bin: &str) -> PathBuf {
+    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("target"));
-    BUILD.call_once(|| {
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.iter().any(|p| p == package) {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "tracer-lsp"])
+            .args(["build", "--quiet", "-p", package])
             .current_dir(repo_root())
             .status()
-            .expect("run cargo build -p tracer-lsp");
-        assert!(status.success(), "cargo build -p tracer-lsp failed");
-    });
-    target.join("debug").join("tracer-lsp")
+            .unwrap_or_else(|e| panic!("run cargo build -p {package}: {e}"));
+        assert!(status.success(), "cargo build -p {package} failed");
+        built.push(package.to_owned());
+    }
+    target.join("debug").join(bin)
 }
 
 /// A fresh copy of `examples/` in a temporary directory, removed on drop.
@@ -112,6 +119,8 @@ pub struct LspClient {
     next_id: i64,
     /// Notifications and server requests seen so far, in arrival order.
     pub seen: Vec<Value>,
+    /// When each of `seen` arrived.
+    pub seen_at: Vec<Instant>,
     /// How far `seen` has been searched by [`LspClient::next_diagnostics`].
     diagnostics_read: usize,
 }
@@ -144,6 +153,7 @@ impl LspClient {
             incoming,
             next_id: 1,
             seen: Vec::new(),
+            seen_at: Vec::new(),
             diagnostics_read: 0,
         }
     }
@@ -151,7 +161,16 @@ impl LspClient {
     /// `initialize` (with progress, snippets and watcher registration) and `initialized`,
     /// then waits for the start-up indexing's progress `end`.
     pub fn initialize(&mut self, root: &Path) -> Value {
+        self.initialize_with(root, json!({}))
+    }
+
+    /// [`LspClient::initialize`] with `workspace` capabilities merged in (e.g. refresh support).
+    pub fn initialize_with(&mut self, root: &Path, workspace: Value) -> Value {
         let uri = format!("file://{}", root.display());
+        let mut ws = json!({"didChangeWatchedFiles": {"dynamicRegistration": true}});
+        if let (Some(ws), Some(extra)) = (ws.as_object_mut(), workspace.as_object()) {
+            ws.extend(extra.clone());
+        }
         let result = self.request(
             "initialize",
             json!({
@@ -160,7 +179,7 @@ impl LspClient {
                 "workspaceFolders": [{"uri": uri, "name": "fixture"}],
                 "capabilities": {
                     "window": {"workDoneProgress": true},
-                    "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}},
+                    "workspace": ws,
                     "textDocument": {"completion": {"completionItem": {"snippetSupport": true}}}
                 },
                 "initializationOptions": {"diagnostics": {"unusedEvents": false}}
@@ -288,6 +307,7 @@ impl LspClient {
             self.send(&json!({"jsonrpc": "2.0", "id": msg["id"], "result": result}));
         }
         self.seen.push(msg);
+        self.seen_at.push(Instant::now());
     }
 
     /// `shutdown` then `exit`; returns the process's exit code.

@@ -286,3 +286,47 @@ pub fn diagnostic(entry: &FileEntry, d: IndexDiagnostic) -> Diagnostic {
         ..Diagnostic::default()
     }
 }
+
+/// The inlay hint at the end of a probe-site line: `● 12,345 (3.2k/s)`.
+pub fn count_label(count: u64, rate: f64, shared_by: usize) -> String {
+    let mut s = format!("● {}", crate::thousands(count));
+    if rate >= 0.05 {
+        s.push_str(&format!(" ({}/s)", crate::record::short_rate(rate)));
+    }
+    if shared_by > 1 {
+        s.push_str(&format!(" shared by {shared_by} sites"));
+    }
+    s
+}
+
+/// What hover adds on a site with counts: count, rate, lost, last payloads.
+pub fn count_markdown(c: &indexer::query::counts::SiteCount) -> String {
+    let mut s = format!(
+        "\n\n---\n**Recorded:** {} events",
+        crate::thousands(c.count)
+    );
+    if c.rate >= 0.05 {
+        s.push_str(&format!(", {}/s", crate::record::short_rate(c.rate)));
+    }
+    if c.lost > 0 {
+        s.push_str(&format!(
+            ", {} lost in its stream",
+            crate::thousands(c.lost)
+        ));
+    }
+    if !c.exact {
+        s.push_str(&format!(
+            " (the event's total: the trace has no call sites; shared by {} sites)",
+            c.shared_by
+        ));
+    }
+    if !c.payloads.is_empty() {
+        s.push_str("\n\nLast payloads:\n```\n");
+        for p in &c.payloads {
+            s.push_str(p);
+            s.push('\n');
+        }
+        s.push_str("```");
+    }
+    s
+}
