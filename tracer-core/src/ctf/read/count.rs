@@ -231,11 +231,20 @@ fn count_packet(
             }
         };
         let walked = id.and_then(|id| {
-            let ci = sl
-                .by_id
-                .get(id)
-                .ok_or_else(|| Stop::Bad(format!("unknown event id {id}")))?;
-            run(&layout.class_layouts[ci].ops, &mut c, regs)?;
+            let ci = match sl.count_plans.get(id as usize) {
+                Some((ci, ops)) if *ci != u32::MAX => {
+                    run(ops, &mut c, regs)?;
+                    *ci as usize
+                }
+                _ => {
+                    let ci = sl
+                        .by_id
+                        .get(id)
+                        .ok_or_else(|| Stop::Bad(format!("unknown event id {id}")))?;
+                    run(&layout.class_layouts[ci].ops, &mut c, regs)?;
+                    ci
+                }
+            };
             if c.pos > c.end {
                 return Err(Stop::Overrun);
             }

@@ -262,7 +262,9 @@ fn sign(v: u64, bits: u32, signed: bool) -> u64 {
 }
 
 /// Walks `ops` without building values. The position may pass `end` after a skip; callers
-/// check it after the walk.
+/// check it after the walk. Small enough to be inlined into the event loops; loops and
+/// variants go through [`run_nested`].
+#[inline]
 pub(crate) fn run(ops: &[Op], c: &mut Cursor<'_>, r: &mut Regs) -> Result<(), Stop> {
     for op in ops {
         match op {
@@ -288,32 +290,41 @@ pub(crate) fn run(ops: &[Op], c: &mut Cursor<'_>, r: &mut Regs) -> Result<(), St
                     return Err(Stop::Overrun);
                 }
             }
-            Op::Loop {
-                count,
-                min_elem,
-                body,
-            } => {
-                let n = r.count(*count);
-                check_count(n, *min_elem, c)?;
-                for _ in 0..n {
-                    run(body, c, r)?;
-                    if c.pos > c.end {
-                        return Err(Stop::Overrun);
-                    }
-                }
-            }
-            Op::Variant {
-                tag,
-                signed,
-                cases,
-                options,
-            } => {
-                let o = r.option(*tag, *signed, cases)?;
-                if let Some(ops) = options.get(o) {
-                    run(ops, c, r)?;
+            Op::Loop { .. } | Op::Variant { .. } => run_nested(op, c, r)?,
+        }
+    }
+    Ok(())
+}
+
+#[inline(never)]
+fn run_nested(op: &Op, c: &mut Cursor<'_>, r: &mut Regs) -> Result<(), Stop> {
+    match op {
+        Op::Loop {
+            count,
+            min_elem,
+            body,
+        } => {
+            let n = r.count(*count);
+            check_count(n, *min_elem, c)?;
+            for _ in 0..n {
+                run(body, c, r)?;
+                if c.pos > c.end {
+                    return Err(Stop::Overrun);
                 }
             }
         }
+        Op::Variant {
+            tag,
+            signed,
+            cases,
+            options,
+        } => {
+            let o = r.option(*tag, *signed, cases)?;
+            if let Some(ops) = options.get(o) {
+                run(ops, c, r)?;
+            }
+        }
+        _ => run(std::slice::from_ref(op), c, r)?,
     }
     Ok(())
 }

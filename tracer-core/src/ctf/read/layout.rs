@@ -173,6 +173,9 @@ pub(crate) struct StreamLayout {
     pub header_fast: Option<TaggedHeader>,
     pub event_context: Option<usize>,
     pub by_id: ClassTable,
+    /// Per event id (when ids are dense): the class index and its counting walk, one load
+    /// away from the id.
+    pub count_plans: Vec<(u32, Box<[Op]>)>,
 }
 
 /// An event class, compiled.
@@ -437,6 +440,7 @@ pub(crate) fn compile(m: &Metadata) -> Result<Layout, CompileError> {
             header_full: hf,
             event_context: n.context,
             by_id: ClassTable::Dense(Vec::new()),
+            count_plans: Vec::new(),
         })
         .collect();
     for (si, sl) in stream_layouts.iter_mut().enumerate() {
@@ -463,6 +467,13 @@ pub(crate) fn compile(m: &Metadata) -> Result<Layout, CompileError> {
             for (id, ci) in mine {
                 v[id as usize] = ci;
             }
+            sl.count_plans = v
+                .iter()
+                .map(|&ci| match class_layouts.get(ci as usize) {
+                    Some(cl) => (ci, cl.ops.clone().into_boxed_slice()),
+                    None => (u32::MAX, Box::default()),
+                })
+                .collect();
             ClassTable::Dense(v)
         } else {
             ClassTable::Sparse(mine.into_iter().collect())

@@ -243,22 +243,21 @@ impl StreamScan {
         self.packets.push(p);
     }
 
-    /// Events the stream lost: the increases of `events_discarded` from packet to packet (a
-    /// counter of N bits wraps at 2^N). The first packet's value is the baseline, as CTF
-    /// readers report only differences.
+    /// Events the stream lost: `events_discarded` is a count from the start of the stream, so
+    /// the losses are its increases from 0 to the last packet (a counter of N bits wraps at
+    /// 2^N). babeltrace2 reports the same increases, except that it shows the first packet's
+    /// own count (losses before any packet was written) as an unknown number.
     pub fn lost(&self) -> u64 {
-        let mut prev: Option<u64> = None;
+        let mut prev = 0u64;
         let mut lost = 0u64;
         for (v, bits) in self.packets.iter().filter_map(|p| p.ctx.discarded) {
-            if let Some(p) = prev {
-                let mask = if bits >= 64 {
-                    u64::MAX
-                } else {
-                    (1 << bits) - 1
-                };
-                lost = lost.wrapping_add(v.wrapping_sub(p) & mask);
-            }
-            prev = Some(v);
+            let mask = if bits >= 64 {
+                u64::MAX
+            } else {
+                (1 << bits) - 1
+            };
+            lost = lost.wrapping_add(v.wrapping_sub(prev) & mask);
+            prev = v;
         }
         lost
     }
