@@ -93,6 +93,8 @@ pub fn snapshot_counts(snap: &tracer_core::RecordingSnapshot) -> Vec<TraceCount>
                     count: c.count,
                     lost: p.lost,
                     payloads: c.payloads.clone(),
+                    first_ns: Some(c.first_ns),
+                    last_ns: Some(c.last_ns),
                     ..TraceCount::default()
                 }),
             }

@@ -45,6 +45,52 @@ pub fn cargo_bin(package: &str, bin: &str) -> PathBuf {
     target.join("debug").join(bin)
 }
 
+/// Builds a C program with the system compiler against the C API installed into a fresh
+/// prefix by `tracer-core/capi/install.sh` (headers, libtracer.so, tracer.pc), using only what
+/// `pkg-config tracer` says, as a user's build would.
+pub fn build_c(name: &str, sources: &[PathBuf], includes: &[PathBuf]) -> PathBuf {
+    let lib = cargo_bin("tracer-capi", "libtracer.so");
+    let prefix = std::env::temp_dir().join(format!("tracer-capi-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&prefix);
+    let st = Command::new("bash")
+        .arg(repo_root().join("tracer-core/capi/install.sh"))
+        .arg("--lib")
+        .arg(&lib)
+        .arg(&prefix)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success(), "install.sh failed");
+    let pc = Command::new("pkg-config")
+        .args(["--cflags", "--libs", "tracer"])
+        .env("PKG_CONFIG_PATH", prefix.join("lib/pkgconfig"))
+        .output()
+        .expect("pkg-config (apt-get install pkgconf)");
+    assert!(pc.status.success(), "pkg-config tracer failed");
+    let flags: Vec<String> = String::from_utf8(pc.stdout)
+        .unwrap()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let out = prefix.join(name);
+    let mut cc = Command::new("cc");
+    cc.current_dir(repo_root())
+        .args(["-O2", "-g", "-o"])
+        .arg(&out);
+    for i in includes {
+        cc.arg("-I").arg(i);
+    }
+    // Paths relative to the checkout, as a build in it would name them (__FILE__).
+    for s in sources {
+        cc.arg(s.strip_prefix(repo_root()).unwrap_or(s));
+    }
+    cc.args(&flags)
+        .arg(format!("-Wl,-rpath,{}", prefix.join("lib").display()));
+    let st = cc.status().expect("cc (apt-get install gcc)");
+    assert!(st.success(), "cc failed for {name}");
+    out
+}
+
 /// A fresh copy of `examples/` in a temporary directory, removed on drop.
 pub struct Fixture {
     pub root: PathBuf,

@@ -180,6 +180,7 @@ fn recording_the_rust_example_annotates_every_site_with_its_exact_count() {
     let md = hover["contents"]["value"].as_str().unwrap();
     assert!(md.contains("**Recorded:** 14 events"), "{md}");
     assert!(md.contains("id = 39, bytes = 0"), "{md}");
+    assert!(md.contains("first ") && md.contains("(UTC)"), "{md}");
 
     // Counts stay after the program ended, until cleared.
     c.request(
@@ -280,5 +281,73 @@ fn a_program_that_cannot_start_is_an_error_that_says_why() {
         json!({"command": "tracer.record", "arguments": [{"command": []}]}),
     );
     assert!(r["error"]["message"].as_str().unwrap().contains("command"));
+    c.shutdown();
+}
+
+#[test]
+fn recording_the_c_example_annotates_its_lines_and_totals_its_declarations() {
+    let fx = Fixture::examples();
+    let repo = tracer_lsp_tests::repo_root();
+    let exe = tracer_lsp_tests::build_c(
+        "hello-c-lsp",
+        std::slice::from_ref(&repo.join("examples/c/hello.c")),
+        &[repo.join("examples/c")],
+    );
+    let mut c = client(&fx);
+    c.request(
+        "workspace/executeCommand",
+        json!({
+            "command": "tracer.record",
+            "arguments": [{"command": [exe, "you"], "cwd": fx.root, "outputDirectory": fx.root.join(".tracer/c")}],
+            "workDoneToken": "rec-c",
+        }),
+    );
+    progress_end(&mut c, "rec-c");
+    let hello = "c/hello.c";
+    let at = |needle: &str, nth: usize| line(&fx, hello, needle, nth);
+    assert_eq!(
+        hints(&mut c, &fx.uri(hello)),
+        vec![
+            (at("tracepoint(hello, work_start", 0), "● 10".to_owned()),
+            (at("tracepoint(hello, work_done", 0), "● 10".to_owned()),
+            (at("tracepoint(hello, greeting", 0), "● 1".to_owned()),
+            (at("tracepoint(hello, greeting", 1), "● 5".to_owned()),
+        ]
+    );
+    // The code lenses of the provider header: each event's total over its sites.
+    let header = fx.uri("c/hello-tp.h");
+    let lenses = c.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": header}}),
+    );
+    let mut totals: Vec<(u64, String)> = lenses
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| {
+            let t = l["command"]["title"].as_str()?;
+            t.starts_with('●')
+                .then(|| (l["range"]["start"]["line"].as_u64().unwrap(), t.to_owned()))
+        })
+        .collect();
+    totals.sort();
+    let tp = "c/hello-tp.h";
+    assert_eq!(
+        totals,
+        vec![
+            (
+                line(&fx, tp, "    greeting,", 0),
+                "● 6 events recorded".to_owned()
+            ),
+            (
+                line(&fx, tp, "work_start", 0),
+                "● 10 events recorded".to_owned()
+            ),
+            (
+                line(&fx, tp, "work_done", 0),
+                "● 10 events recorded".to_owned()
+            ),
+        ]
+    );
     c.shutdown();
 }

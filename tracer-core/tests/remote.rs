@@ -84,6 +84,12 @@ fn traced_program() {
             // SAFETY: waits for our own child.
             unsafe { libc::waitpid(pid, &mut status, 0) };
         }
+        "steady" => {
+            for i in 0..20_000u32 {
+                tracepoint!(remote_test, tick, i = i);
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
         other => panic!("unknown role {other}"),
     }
 }
@@ -275,6 +281,44 @@ fn two_programs_and_a_forked_child_are_processes_of_one_recording() {
         let lines = babeltrace_lines(&dir);
         assert_eq!(lines.len(), 400 + 250 + 1501);
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn rules_pushed_while_the_program_runs_switch_its_probes() {
+    let dir = recording_dir("rules");
+    let r = Recorder::start(RecordingConfig::new(&dir)).unwrap();
+    let mut child = spawn(&r, "steady");
+    let events = |r: &Recorder| r.snapshot().events();
+    let t = Instant::now();
+    while events(&r) < 50 {
+        assert!(t.elapsed() < Duration::from_secs(20), "no events recorded");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    r.set_rules(0, vec![], vec![], false).unwrap();
+    // The consumer flushes every 250 ms: wait for what was committed before the switch.
+    std::thread::sleep(Duration::from_millis(700));
+    let off = events(&r);
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(events(&r), off, "events recorded while disabled");
+    r.set_rules(
+        0,
+        vec![tracer_core::EventRule::new("remote_test:*")],
+        vec![],
+        true,
+    )
+    .unwrap();
+    let t = Instant::now();
+    while events(&r) <= off {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "re-enabling recorded nothing"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    r.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }
 

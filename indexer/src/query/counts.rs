@@ -29,6 +29,10 @@ pub struct TraceCount {
     pub lost: u64,
     /// A few of the latest payloads, formatted, newest last.
     pub payloads: Vec<String>,
+    /// Unix time (ns) of the first and the last event, when known.
+    pub first_ns: Option<i128>,
+    /// See `first_ns`.
+    pub last_ns: Option<i128>,
 }
 
 /// Counts on one probe site of the workspace.
@@ -50,6 +54,8 @@ pub struct SiteCount {
     pub exact: bool,
     pub shared_by: usize,
     pub payloads: Vec<String>,
+    pub first_ns: Option<i128>,
+    pub last_ns: Option<i128>,
 }
 
 /// Counts of every site, plus what matched no site.
@@ -122,7 +128,14 @@ impl WorkspaceIndex {
                     exact: c.location.is_some(),
                     shared_by,
                     payloads: Vec::new(),
+                    first_ns: None,
+                    last_ns: None,
                 });
+                s.first_ns = match (s.first_ns, c.first_ns) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                s.last_ns = s.last_ns.max(c.last_ns);
                 s.count += c.count;
                 s.rate += c.rate;
                 s.lost += c.lost;

@@ -320,6 +320,13 @@ pub fn count_markdown(c: &indexer::query::counts::SiteCount) -> String {
             c.shared_by
         ));
     }
+    if let (Some(first), Some(last)) = (c.first_ns, c.last_ns) {
+        s.push_str(&format!(
+            "\n\nfirst {}, last {} (UTC)",
+            time_of_day(first),
+            time_of_day(last)
+        ));
+    }
     if !c.payloads.is_empty() {
         s.push_str("\n\nLast payloads:\n```\n");
         for p in &c.payloads {
@@ -329,4 +336,26 @@ pub fn count_markdown(c: &indexer::query::counts::SiteCount) -> String {
         s.push_str("```");
     }
     s
+}
+
+/// `HH:MM:SS.mmm` (UTC) of a Unix time in nanoseconds.
+fn time_of_day(ns: i128) -> String {
+    let ms = ns.div_euclid(1_000_000);
+    let day_ms = ms.rem_euclid(86_400_000);
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        day_ms / 3_600_000,
+        day_ms / 60_000 % 60,
+        day_ms / 1000 % 60,
+        day_ms % 1000
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_of_day_are_utc_with_milliseconds() {
+        assert_eq!(super::time_of_day(0), "00:00:00.000");
+        assert_eq!(super::time_of_day(90_061_500_000_000), "01:01:01.500");
+    }
 }

@@ -109,6 +109,9 @@ impl Rates {
                 t.count += c.count;
                 t.lost += p.lost;
                 t.payloads.extend(c.payloads.iter().cloned());
+                let (first, last) = (Some(c.first_ns), Some(c.last_ns));
+                t.first_ns = t.first_ns.map_or(first, |f| Some(f.min(c.first_ns)));
+                t.last_ns = t.last_ns.max(last);
             }
         }
         let current: HashMap<_, u64> = totals.iter().map(|(k, v)| (k.clone(), v.count)).collect();
@@ -370,6 +373,34 @@ async fn run(
     );
     world.set_trace_counts(counts);
     publish_counts(&client, &world, features).await;
+    let unmatched = world.attribution().unmatched;
+    if !unmatched.is_empty() {
+        let list: Vec<String> = unmatched
+            .iter()
+            .map(|u| {
+                let place = u
+                    .location
+                    .as_ref()
+                    .map(|(f, l)| format!(" at {f}:{l}"))
+                    .unwrap_or_default();
+                format!(
+                    "{}:{}{place} ({})",
+                    u.provider,
+                    u.event,
+                    crate::thousands(u.count)
+                )
+            })
+            .collect();
+        client
+            .log_message(
+                MessageType::INFO,
+                format!(
+                    "tracer-lsp: recorded at call sites outside the workspace: {}",
+                    list.join(", ")
+                ),
+            )
+            .await;
+    }
     for p in &snap.processes {
         if let Some(e) = &p.error {
             client
