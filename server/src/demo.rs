@@ -11,24 +11,33 @@ pub fn example_programs(examples: &Path) -> Vec<Result<Vec<String>, String>> {
         .ok()
         .and_then(|e| e.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| PathBuf::from("."));
-    vec![rust_example(&exe_dir), c_example(examples, &exe_dir)]
+    let built = build_with_cargo(&exe_dir);
+    vec![
+        built.clone().and_then(|()| rust_example(&exe_dir)),
+        built.and_then(|()| c_example(examples, &exe_dir)),
+    ]
+}
+
+/// Through `cargo run`, CARGO names cargo: build the Rust example and libtracer.so with the
+/// profile of this binary. Run otherwise, use what is already built.
+fn build_with_cargo(exe_dir: &Path) -> Result<(), String> {
+    let Some(cargo) = std::env::var_os("CARGO") else {
+        return Ok(());
+    };
+    let mut c = Command::new(cargo);
+    c.args(["build", "--quiet", "-p", "hello-rs", "-p", "tracer-capi"]);
+    if exe_dir.ends_with("release") {
+        c.arg("--release");
+    }
+    let ok = c.status().map_err(|e| format!("cargo: {e}"))?;
+    if !ok.success() {
+        return Err("cargo build -p hello-rs -p tracer-capi failed".into());
+    }
+    Ok(())
 }
 
 fn rust_example(exe_dir: &Path) -> Result<Vec<String>, String> {
     let bin = exe_dir.join("hello-rs");
-    // Through `cargo run`, CARGO names cargo: build the example with the same profile.
-    if let Some(cargo) = std::env::var_os("CARGO") {
-        let release = exe_dir.ends_with("release");
-        let mut c = Command::new(cargo);
-        c.args(["build", "--quiet", "-p", "hello-rs"]);
-        if release {
-            c.arg("--release");
-        }
-        let ok = c.status().map_err(|e| format!("cargo: {e}"))?;
-        if !ok.success() {
-            return Err("cargo build -p hello-rs failed".into());
-        }
-    }
     if !bin.is_file() {
         return Err(format!(
             "{} is not built (cargo build --release -p hello-rs)",
