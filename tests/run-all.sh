@@ -20,6 +20,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
 # The ring buffer's hand-over protocol, model-checked (its own target dir: --cfg loom rebuilds).
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test --locked --release -p tracer-core --test loom
+# The C API headers (tracer-core/capi), against a mock libtracer and the real LTTng-UST.
+bash tracer-core/capi/tests/run.sh
 
 # ---- VS Code extension (editors/vscode) -------------------------------------------------------
 # Unit tests (tsc --strict + node --test), then the .vsix in a real VS Code (code-server 4.100.3,

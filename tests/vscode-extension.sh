@@ -132,9 +132,10 @@ run_e2e() {
     check_e2e_prerequisites
     ensure_node_modules
 
-    say "building tracer-lsp"
-    cargo build -p tracer-lsp --locked -q || die "cargo build -p tracer-lsp failed"
-    local server=${CARGO_TARGET_DIR:-$REPO/target}/debug/tracer-lsp
+    say "building tracer-lsp and libtracer.so"
+    cargo build -p tracer-lsp -p tracer-capi --locked -q || die "cargo build -p tracer-lsp -p tracer-capi failed"
+    local target=${CARGO_TARGET_DIR:-$REPO/target}/debug
+    local server=$target/tracer-lsp
     [ -x "$server" ] || die "no server binary at $server"
 
     say "compiling the e2e driver and packaging the .vsix"
@@ -154,6 +155,9 @@ run_e2e() {
     trap 'stop_code_server' EXIT
     mkdir -p "$RUN_DIR/user-data/User" "$RUN_DIR/extensions"
     cp -r "$REPO/examples" "$RUN_DIR/examples"
+    # The C example, built in the workspace as a user would (its __FILE__ is c/hello.c).
+    (cd "$RUN_DIR/examples" && cc -O2 -g -I "$REPO/tracer-core/capi/include" -I c -o "$RUN_DIR/hello-c" \
+        c/hello.c -L "$target" -ltracer "-Wl,-rpath,$target") || die "building the C example failed"
     : >"$RUN_DIR/config.yaml"
     local common=(--config "$RUN_DIR/config.yaml" --user-data-dir "$RUN_DIR/user-data" --extensions-dir "$RUN_DIR/extensions")
 
@@ -183,7 +187,8 @@ run_e2e() {
         }, null, 2));
     ' "$RUN_DIR/user-data/User/settings.json" "$server"
 
-    # Stands in for recording until the server records (issue 6): see editors/vscode/e2e/countsProxy.ts.
+    # Feeds the heat map counts and rates a short recording cannot produce (large numbers, live
+    # rates): see editors/vscode/e2e/countsProxy.ts. The Record step uses the real server.
     local proxy=$RUN_DIR/tracer-lsp-counts-proxy
     printf '#!/bin/sh\nexec "%s" "%s" "%s" "$@"\n' "$(command -v node)" "$EXT/out/e2e/countsProxy.js" "$server" >"$proxy"
     chmod +x "$proxy"
@@ -196,8 +201,16 @@ run_e2e() {
         --disable-getting-started-override "$RUN_DIR/examples" \
         >"$ARTIFACTS/code-server.log" 2>&1 </dev/null &
     CODE_SERVER_PID=$!
-    [ "$(ps -o pgid= -p "$CODE_SERVER_PID" | tr -d ' ')" = "$CODE_SERVER_PID" ] ||
-        die "code-server did not get a process group of its own"
+    # setsid runs in the child just after the fork: give it a moment before checking.
+    local own_group=""
+    for _ in $(seq 1 50); do
+        if [ "$(ps -o pgid= -p "$CODE_SERVER_PID" | tr -d ' ')" = "$CODE_SERVER_PID" ]; then
+            own_group=1
+            break
+        fi
+        sleep 0.02
+    done
+    [ -n "$own_group" ] || die "code-server did not get a process group of its own"
     local ready=""
     for _ in $(seq 1 120); do
         kill -0 "$CODE_SERVER_PID" 2>/dev/null || { show_logs; die "code-server exited while starting"; }
@@ -213,7 +226,8 @@ run_e2e() {
     local out=$RUN_DIR/drive.out status=0
     node "$EXT/out/e2e/drive.js" --url "http://127.0.0.1:$port/?folder=$RUN_DIR/examples" \
         --workspace "$RUN_DIR/examples" --server "$server" --artifacts "$ARTIFACTS" \
-        --settings "$RUN_DIR/user-data/User/settings.json" --counts-proxy "$proxy" 2>&1 | tee "$out" ||
+        --settings "$RUN_DIR/user-data/User/settings.json" --counts-proxy "$proxy" \
+        --hello-c "$RUN_DIR/hello-c" 2>&1 | tee "$out" ||
         status=$?
     stop_code_server
     trap - EXIT

@@ -72,6 +72,25 @@ TRACEPOINT_EVENT_INSTANCE(app, req_class, request_done, TP_ARGS(int, id, const c
 }
 
 #[test]
+fn tracer_core_c_api_spellings() {
+    let src = r#"TRACER_EVENT(my_app, request,
+    TRACER_ARGS(int, id, const char *, path),
+    TRACER_FIELDS(
+        tracer_field_integer(int, id, id)
+        tracer_field_string(path, path)))
+TRACER_LOGLEVEL(my_app, request, TRACER_LOGLEVEL_INFO)
+void serve(const struct req *r) { tracer_tracepoint(my_app, request, r->id, r->path); }
+"#;
+    expect![[r#"
+        event my_app:request ust TRACER_EVENT level=TRACER_LOGLEVEL_INFO @1:22
+          params: int|id, const char *|path
+          fields: int id, string path
+        site my_app:request tracepoint tracer_tracepoint args=2 fn=serve @7:61
+    "#]]
+    .assert_eq(&show(src));
+}
+
+#[test]
 fn ust_prefixed_2_13_forms() {
     let src = r#"#define LTTNG_UST_TRACEPOINT_PROVIDER my_prov
 LTTNG_UST_TRACEPOINT_EVENT(my_prov, ev,

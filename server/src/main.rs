@@ -1,8 +1,11 @@
 //! `tracer-lsp`: the command line. Each sub-command is a thin layer over the indexer (and,
 //! as they land, the tracer core and the language server).
 
+mod counts;
+mod demo;
 mod load;
 mod lsp;
+mod record;
 mod report;
 
 use std::io::{IsTerminal, Write};
@@ -39,13 +42,77 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Index the bundled examples and print every probe site line with its event.
+    /// Index the bundled examples, record the example programs, and print every probe-site
+    /// line with its event count.
     Demo {
         /// The examples directory (default: `examples/` of the current directory or the
         /// source checkout).
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Run a program under a new recording and print the event count of every call site.
+    #[command(
+        after_help = "Examples:\n  tracer-lsp record -- ./hello\n  tracer-lsp record --json --enable 'hello_world:*' -- ./hello 10"
+    )]
+    Record {
+        /// Trace directory (default: .tracer/traces/<date-time> under the current directory).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// What a full buffer does: drop new events (discard) or the oldest (overwrite).
+        #[arg(long, value_enum, default_value = "discard")]
+        mode: ModeArg,
+        /// Bytes per sub-buffer (power of two, at least 4K; suffixes K, M).
+        #[arg(long, value_parser = record::parse_size)]
+        subbuf_size: Option<usize>,
+        /// Sub-buffers per stream (power of two, at least 2).
+        #[arg(long)]
+        num_subbuf: Option<usize>,
+        /// Record only events matching PATTERN (`provider:event`, `provider:*`); repeatable.
+        #[arg(long, value_name = "PATTERN")]
+        enable: Vec<String>,
+        /// Print `{"trace", "lost", "sites": [...]}` on stdout instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// The program and its arguments.
+        #[arg(last = true, required = true, value_name = "CMD")]
+        command: Vec<String>,
+    },
+    /// Count the events of a CTF trace (ours or LTTng's), per event and per probe site.
+    Counts {
+        /// The trace directory (every trace below it is read).
+        trace: PathBuf,
+        /// Source tree whose probe sites get the counts.
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+        /// Print `{"events", "sites", "lost", "errors"}` on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the probe-site lines of the sources with their event counts (like `git blame`),
+    /// from a trace or from recording a program.
+    #[command(
+        after_help = "Examples:\n  tracer-lsp annotate --trace .tracer/traces/20261127-101500\n  tracer-lsp annotate --workspace examples -- target/release/hello-rs 100"
+    )]
+    Annotate {
+        /// The trace directory to read.
+        #[arg(long, conflicts_with = "command")]
+        trace: Option<PathBuf>,
+        /// Source tree to annotate (default: the current directory).
+        #[arg(long, default_value = ".")]
+        workspace: PathBuf,
+        /// Only these files (paths or path suffixes).
+        #[arg(value_name = "FILES")]
+        files: Vec<PathBuf>,
+        /// Record this program first.
+        #[arg(last = true, value_name = "CMD")]
+        command: Vec<String>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ModeArg {
+    Discard,
+    Overwrite,
 }
 
 fn main() {
@@ -54,6 +121,38 @@ fn main() {
         None => lsp::run_stdio(),
         Some(Command::Index { dir, json }) => index(&dir, json),
         Some(Command::Demo { dir }) => demo(dir),
+        Some(Command::Record {
+            output,
+            mode,
+            subbuf_size,
+            num_subbuf,
+            enable,
+            json,
+            command,
+        }) => record::run(record::RecordArgs {
+            output,
+            mode: match mode {
+                ModeArg::Discard => tracer_core::Mode::Discard,
+                ModeArg::Overwrite => tracer_core::Mode::Overwrite,
+            },
+            subbuf_size,
+            num_subbuf,
+            enable,
+            json,
+            command,
+        })
+        .map(|code| std::process::exit(code)),
+        Some(Command::Counts {
+            trace,
+            workspace,
+            json,
+        }) => counts::counts_command(&trace, workspace.as_deref(), json),
+        Some(Command::Annotate {
+            trace,
+            workspace,
+            files,
+            command,
+        }) => annotate(trace, &workspace, &files, command),
     };
     if let Err(e) = result {
         eprintln!("tracer-lsp: {e:#}");
@@ -129,6 +228,30 @@ fn index(dir: &Path, json: bool) -> Result<()> {
     Ok(())
 }
 
+fn annotate(
+    trace: Option<PathBuf>,
+    workspace: &Path,
+    files: &[PathBuf],
+    command: Vec<String>,
+) -> Result<()> {
+    let trace = match (trace, command.is_empty()) {
+        (Some(t), _) => t,
+        (None, false) => {
+            let dir = record::record_quietly(&command)?;
+            eprintln!("recorded into {}", dir.display());
+            dir
+        }
+        (None, true) => anyhow::bail!("give --trace DIR or a program after `--` to record"),
+    };
+    let counts = tracer_core::ctf::read::count(&trace, 0);
+    for e in &counts.errors {
+        eprintln!("tracer-lsp: {e}");
+    }
+    let (ws, _) = load::load_tree(workspace, load::PathKeys::Relative, &|_, _| {})?;
+    let attribution = ws.attribute_counts(&counts::trace_counts(&counts));
+    counts::print_annotated(&ws, &attribution, files, &mut std::io::stdout().lock())
+}
+
 fn demo(dir: Option<PathBuf>) -> Result<()> {
     let dir = match dir {
         Some(d) => d,
@@ -145,30 +268,48 @@ fn demo(dir: Option<PathBuf>) -> Result<()> {
     let report = report::index_report(&ws, stats.files_indexed);
     let t = report.totals();
     println!(
-        "{}: {} events, {} probe sites in {} files",
+        "Indexed {}: {} events, {} probe sites in {} files",
         dir.display(),
         t.events,
         t.sites,
         stats.files_indexed
     );
-    let mut current = "";
-    for s in &report.sites {
-        if s.file != current {
-            println!("\n{}", s.file);
-            current = &s.file;
+    let programs = demo::example_programs(&dir);
+    let out = PathBuf::from(".tracer/traces").join("demo");
+    let _ = std::fs::remove_dir_all(&out);
+    let recorder = tracer_core::Recorder::start(tracer_core::RecordingConfig::new(&out))?;
+    let (k, v) = recorder.env();
+    for p in &programs {
+        match p {
+            Ok(cmd) => {
+                println!("Recording {}", cmd.join(" "));
+                let status = std::process::Command::new(&cmd[0])
+                    .args(&cmd[1..])
+                    .env(k, &v)
+                    .stdout(std::process::Stdio::null())
+                    .status()
+                    .with_context(|| format!("cannot start {}", cmd[0]))?;
+                anyhow::ensure!(status.success(), "{} failed: {status}", cmd[0]);
+            }
+            Err(why) => println!("Not recording: {why}"),
         }
-        let source = ws
-            .file(&s.file)
-            .and_then(|f| f.text.lines().nth(s.line as usize - 1))
-            .unwrap_or("")
-            .trim();
-        let event = match &s.system {
-            Some(sys) => format!("{sys}:{}", s.event),
-            None => s.event.clone(),
-        };
-        println!("  {:>4} │ {source:<60} → {event}", s.line);
     }
-    println!("\n(Per-line event counts appear here once recording lands: see README.)");
+    let t = std::time::Instant::now();
+    while t.elapsed() < Duration::from_secs(2)
+        && recorder.snapshot().processes.iter().any(|p| !p.ended)
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let snap = recorder.stop();
+    let attribution = ws.attribute_counts(&counts::snapshot_counts(&snap));
+    println!();
+    counts::print_annotated(&ws, &attribution, &[], &mut std::io::stdout().lock())?;
+    println!(
+        "{} events recorded, {} lost; trace (CTF 1.8, babeltrace2 reads it): {}",
+        thousands(snap.events()),
+        thousands(snap.lost()),
+        snap.dir.display()
+    );
     Ok(())
 }
 

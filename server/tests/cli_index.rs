@@ -140,17 +140,47 @@ fn summary_and_errors_for_people() {
     assert!(err.contains("/nonexistent/tree: not a directory"), "{err}");
 }
 
+/// The count the demo printed on the source line containing `needle`.
+fn demo_count(text: &str, needle: &str) -> u64 {
+    let line = text
+        .lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no line with {needle:?} in\n{text}"));
+    line.split_whitespace()
+        .next()
+        .unwrap()
+        .replace(',', "")
+        .parse()
+        .unwrap()
+}
+
 #[test]
-fn demo_prints_probe_site_lines() {
+fn demo_records_the_examples_and_prints_each_site_with_its_count() {
     let dir = examples();
     let out = tracer_lsp(&["demo", "--dir", dir.to_str().unwrap()]);
-    assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains("    21 │ tracepoint(hello, greeting, 0, name);"),
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(demo_count(&text, "tracepoint!(hello_rs, request_start"), 20);
+    assert_eq!(
+        demo_count(&text, "tracepoint!(hello_rs, request_done, id = req.id"),
+        20
+    );
+    assert_eq!(
+        demo_count(&text, "tracepoint!(hello_rs, request_done, id = id"),
+        7
+    );
+    assert_eq!(
+        demo_count(&text, "trace_demo_switch(prev, next, state);"),
+        0
+    );
+    assert!(
+        text.contains("trace (CTF 1.8, babeltrace2 reads it)"),
         "{text}"
     );
-    assert!(text.contains("→ demo_sched:demo_migrate_out"), "{text}");
 }
 
 #[test]
@@ -164,7 +194,7 @@ fn rust_events_and_sites_carry_their_dialect() {
         .iter()
         .map(|s| s["line"].as_u64().unwrap())
         .collect();
-    assert_eq!(lines, [15, 28]);
+    assert_eq!(lines, [18, 39]);
     let site = find(&v["sites"], |s| s["event"] == "request_start")[0];
     assert_eq!(site["form"], "tracepoint!");
     assert_eq!(site["function"], "serve");

@@ -2,13 +2,15 @@
 --
 -- Neovim drives `tracer-lsp --stdio` the way a user's editor does, against a copy of the
 -- repository's `examples/` workspace, and checks the answers a user sees: indexing progress,
--- go-to-definition, find-references, hover, completion while typing, and diagnostics.
+-- go-to-definition, find-references, hover, completion while typing, diagnostics, and recording
+-- (`tracer.record` through `workspace/executeCommand`, counts through `textDocument/inlayHint`).
 --
 -- Written for Neovim 0.7 (Debian bookworm), so it uses `vim.lsp.start_client` and
 -- `vim.lsp.buf_attach_client`. Every wait is on a signal from the server (`on_init`, the
 -- progress `end`, a `publishDiagnostics`, a response, the server's exit), polled by `vim.wait`.
 --
--- Inputs (environment): TRACER_LSP_BIN, the server binary; TRACER_LSP_FIXTURE, a writable copy of
+-- Inputs (environment): TRACER_LSP_BIN, the server binary; TRACER_HELLO_RS, the Rust example
+-- program; TRACER_LSP_FIXTURE, a writable copy of
 -- `examples/`. Output: one line per check on stdout, then `nvim-lsp: N passed` and exit code 0,
 -- or `nvim-lsp: FAIL ...` (with the tail of the LSP log) and exit code 1.
 -- Run by `tests/tests/neovim.rs`.
@@ -49,6 +51,7 @@ local seen = {
   init_result = nil,
   progress = {}, -- token -> { created = bool, kinds = { 'begin', 'report', ..., 'end' } }
   diagnostics = {}, -- file path -> diagnostics of its first publishDiagnostics
+  counts = {}, -- file path -> sites of its latest tracer/counts
   exit_code = nil,
 }
 
@@ -64,6 +67,9 @@ local function progress_of(token)
 end
 
 local handlers = {
+  ['tracer/counts'] = function(_, params)
+    seen.counts[real_path_of_uri(params.uri)] = params.sites
+  end,
   ['window/workDoneProgress/create'] = function(_, params)
     progress_of(params.token).created = true
     return vim.NIL
@@ -371,17 +377,50 @@ table.insert(checks, {
   function()
     local buf = open('rust/src/main.rs')
     vim.bo[buf].filetype = 'rust'
-    -- Line 29 (0-based 27): `tracepoint!(hello_rs, request_done, id = id, bytes = 0usize);`
-    local site = position(buf, 27, 'request_done', 3)
+    -- Line 39 (0-based 38): `tracepoint!(hello_rs, request_done, id = id, bytes = 0usize);`
+    local site = position(buf, 38, 'request_done', 3)
     local defs = locations(request(buf, 'textDocument/definition', at(buf, site)))
-    expect(#defs == 1 and defs[1].range.start.line == 14,
-      'definition of request_done is not its first site (main.rs:15)', defs)
+    expect(#defs == 1 and defs[1].range.start.line == 17,
+      'definition of request_done is not its first site (main.rs:18)', defs)
     local params = at(buf, site)
     params.context = { includeDeclaration = false }
     local refs = locations(request(buf, 'textDocument/references', params))
     expect(#refs == 2, 'expected the two sites of request_done', refs)
-    expect(refs[1].range.start.line == 14 and refs[2].range.start.line == 27,
-      'references are not main.rs:15 and main.rs:28', refs)
+    expect(refs[1].range.start.line == 17 and refs[2].range.start.line == 38,
+      'references are not main.rs:18 and main.rs:39', refs)
+  end,
+})
+
+table.insert(checks, {
+  'record: tracer.record of the Rust example puts its exact counts in the inlay hints',
+  function()
+    local buf = open('rust/src/main.rs')
+    vim.bo[buf].filetype = 'rust'
+    local token = 'nvim-record'
+    local result = request(buf, 'workspace/executeCommand', {
+      command = 'tracer.record',
+      arguments = { { command = { env('TRACER_HELLO_RS'), '12' }, cwd = fixture } },
+      workDoneToken = token,
+    })
+    expect(type(result) == 'table' and result.id ~= nil, 'tracer.record returned no id', result)
+    wait_for('the recording to end (progress end)', function()
+      local kinds = progress_of(token).kinds
+      return kinds[#kinds] == 'end'
+    end)
+    local hints = request(buf, 'textDocument/inlayHint', {
+      textDocument = vim.lsp.util.make_text_document_params(buf),
+      range = { start = { line = 0, character = 0 }, ['end'] = { line = 100, character = 0 } },
+    })
+    local got = {}
+    for _, h in ipairs(hints) do
+      table.insert(got, string.format('%d:%s', h.position.line, h.label))
+    end
+    -- request_start (line 16) and request_done (18) fire 12 times; line 39 for ids 0,3,6,9.
+    local want = { '15:● 12', '17:● 12', '38:● 4' }
+    expect(vim.deep_equal(got, want), 'inlay hints are not the exact counts', got)
+    local sites = seen.counts[real_path_of_uri(vim.uri_from_bufnr(buf))]
+    expect(sites ~= nil and #sites == 3 and sites[3].count == 4,
+      'no tracer/counts notification with the counts of main.rs', sites)
   end,
 })
 

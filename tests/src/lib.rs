@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
-use std::sync::Once;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -22,20 +22,73 @@ pub fn binary() -> PathBuf {
     if let Some(bin) = std::env::var_os("TRACER_LSP_BIN") {
         return PathBuf::from(bin);
     }
-    static BUILD: Once = Once::new();
+    cargo_bin("tracer-lsp", "tracer-lsp")
+}
+
+/// The debug build of binary `bin` of workspace package `package`, built once per test run.
+pub fn cargo_bin(package: &str, bin: &str) -> PathBuf {
+    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("target"));
-    BUILD.call_once(|| {
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.iter().any(|p| p == package) {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "tracer-lsp"])
+            .args(["build", "--quiet", "-p", package])
             .current_dir(repo_root())
             .status()
-            .expect("run cargo build -p tracer-lsp");
-        assert!(status.success(), "cargo build -p tracer-lsp failed");
-    });
-    target.join("debug").join("tracer-lsp")
+            .unwrap_or_else(|e| panic!("run cargo build -p {package}: {e}"));
+        assert!(status.success(), "cargo build -p {package} failed");
+        built.push(package.to_owned());
+    }
+    target.join("debug").join(bin)
+}
+
+/// Builds a C program with the system compiler against the C API installed into a fresh
+/// prefix by `tracer-core/capi/install.sh` (headers, libtracer.so, tracer.pc), using only what
+/// `pkg-config tracer` says, as a user's build would.
+pub fn build_c(name: &str, sources: &[PathBuf], includes: &[PathBuf]) -> PathBuf {
+    let lib = cargo_bin("tracer-capi", "libtracer.so");
+    let prefix = std::env::temp_dir().join(format!("tracer-capi-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&prefix);
+    let st = Command::new("bash")
+        .arg(repo_root().join("tracer-core/capi/install.sh"))
+        .arg("--lib")
+        .arg(&lib)
+        .arg(&prefix)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success(), "install.sh failed");
+    let pc = Command::new("pkg-config")
+        .args(["--cflags", "--libs", "tracer"])
+        .env("PKG_CONFIG_PATH", prefix.join("lib/pkgconfig"))
+        .output()
+        .expect("pkg-config (apt-get install pkgconf)");
+    assert!(pc.status.success(), "pkg-config tracer failed");
+    let flags: Vec<String> = String::from_utf8(pc.stdout)
+        .unwrap()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let out = prefix.join(name);
+    let mut cc = Command::new("cc");
+    cc.current_dir(repo_root())
+        .args(["-O2", "-g", "-o"])
+        .arg(&out);
+    for i in includes {
+        cc.arg("-I").arg(i);
+    }
+    // Paths relative to the checkout, as a build in it would name them (__FILE__).
+    for s in sources {
+        cc.arg(s.strip_prefix(repo_root()).unwrap_or(s));
+    }
+    cc.args(&flags)
+        .arg(format!("-Wl,-rpath,{}", prefix.join("lib").display()));
+    let st = cc.status().expect("cc (apt-get install gcc)");
+    assert!(st.success(), "cc failed for {name}");
+    out
 }
 
 /// A fresh copy of `examples/` in a temporary directory, removed on drop.
@@ -112,6 +165,8 @@ pub struct LspClient {
     next_id: i64,
     /// Notifications and server requests seen so far, in arrival order.
     pub seen: Vec<Value>,
+    /// When each of `seen` arrived.
+    pub seen_at: Vec<Instant>,
     /// How far `seen` has been searched by [`LspClient::next_diagnostics`].
     diagnostics_read: usize,
 }
@@ -144,6 +199,7 @@ impl LspClient {
             incoming,
             next_id: 1,
             seen: Vec::new(),
+            seen_at: Vec::new(),
             diagnostics_read: 0,
         }
     }
@@ -151,7 +207,16 @@ impl LspClient {
     /// `initialize` (with progress, snippets and watcher registration) and `initialized`,
     /// then waits for the start-up indexing's progress `end`.
     pub fn initialize(&mut self, root: &Path) -> Value {
+        self.initialize_with(root, json!({}))
+    }
+
+    /// [`LspClient::initialize`] with `workspace` capabilities merged in (e.g. refresh support).
+    pub fn initialize_with(&mut self, root: &Path, workspace: Value) -> Value {
         let uri = format!("file://{}", root.display());
+        let mut ws = json!({"didChangeWatchedFiles": {"dynamicRegistration": true}});
+        if let (Some(ws), Some(extra)) = (ws.as_object_mut(), workspace.as_object()) {
+            ws.extend(extra.clone());
+        }
         let result = self.request(
             "initialize",
             json!({
@@ -160,7 +225,7 @@ impl LspClient {
                 "workspaceFolders": [{"uri": uri, "name": "fixture"}],
                 "capabilities": {
                     "window": {"workDoneProgress": true},
-                    "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}},
+                    "workspace": ws,
                     "textDocument": {"completion": {"completionItem": {"snippetSupport": true}}}
                 },
                 "initializationOptions": {"diagnostics": {"unusedEvents": false}}
@@ -288,6 +353,7 @@ impl LspClient {
             self.send(&json!({"jsonrpc": "2.0", "id": msg["id"], "result": result}));
         }
         self.seen.push(msg);
+        self.seen_at.push(Instant::now());
     }
 
     /// `shutdown` then `exit`; returns the process's exit code.

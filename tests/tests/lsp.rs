@@ -462,13 +462,13 @@ fn rust_completion_definition_references_and_hover() {
     let mut params = json!({"textDocument": {"uri": main_uri}, "position": position_of(&main, "request_done, id = id", 3)});
     let defs = client.request("textDocument/definition", params.clone());
     assert_eq!(
-        defs[0]["range"]["start"]["line"], 14,
+        defs[0]["range"]["start"]["line"], 17,
         "the event's first site declares it"
     );
     params["context"] = json!({"includeDeclaration": false});
     let refs = client.request("textDocument/references", params.clone());
     let lines: Vec<u64> = refs.as_array().unwrap().iter().map(line_of).collect();
-    assert_eq!(lines, [14, 27]);
+    assert_eq!(lines, [17, 38]);
     let hover = client.request("textDocument/hover", params);
     let md = hover["contents"]["value"].as_str().unwrap();
     assert!(

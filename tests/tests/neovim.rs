@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use tracer_lsp_tests::{binary, Fixture};
+use tracer_lsp_tests::{binary, cargo_bin, Fixture};
 
 /// Seconds Neovim may run before `timeout` kills it (and the server, in its process group).
 const NVIM_TIMEOUT_SECS: &str = "60";
@@ -38,6 +38,7 @@ fn neovim_drives_the_server() {
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
         .env("TRACER_LSP_BIN", &server)
         .env("TRACER_LSP_FIXTURE", &fx.root)
+        .env("TRACER_HELLO_RS", cargo_bin("hello-rs", "hello-rs"))
         .env("XDG_CONFIG_HOME", editor_home.join("config"))
         .env("XDG_DATA_HOME", editor_home.join("data"))
         .env("XDG_STATE_HOME", editor_home.join("state"))

@@ -161,6 +161,15 @@ fn calibrate_tsc() -> TraceClock {
     }
 }
 
+impl TraceClock {
+    /// Nanoseconds since the Unix epoch of clock value `ticks`, as a trace reader computes
+    /// them from the metadata.
+    pub fn to_unix_ns(&self, ticks: u64) -> i128 {
+        self.offset_s as i128 * 1_000_000_000
+            + (self.offset_ticks as i128 + ticks as i128) * 1_000_000_000 / self.freq.max(1) as i128
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,9 +182,7 @@ mod tests {
         assert!(b >= a);
         // Converting "now" with the metadata's offset must land within a second of the
         // wall clock: this is what a trace reader does with our timestamps.
-        let t = now() as i128;
-        let ns = c.offset_s as i128 * 1_000_000_000
-            + (c.offset_ticks as i128 + t) * 1_000_000_000 / c.freq as i128;
+        let ns = c.to_unix_ns(now());
         let real = clock_ns(libc::CLOCK_REALTIME) as i128;
         assert!(
             (ns - real).abs() < 1_000_000_000,

@@ -11,19 +11,21 @@
 use crate::clock::trace_clock;
 use crate::ctf::metadata::{tsdl, EnvValue, TraceDescription};
 use crate::ctf::packet::PacketInfo;
-use crate::ctf::walk_events;
+use crate::ctf::{walk_events, walk_events_with, EventSpan, Walk};
 use crate::error::{io_at, Error};
 use crate::registry;
+use crate::remote::log::ClassLogReader;
 use crate::ringbuffer::notify::Notifier;
 use crate::ringbuffer::slot::Hold;
 use crate::ringbuffer::Stream;
+use crate::schema::EventSchema;
 use crate::session::{Channel, Stats};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering::*};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -46,32 +48,155 @@ struct StreamOutput {
     last_end: u64,
 }
 
+/// Where a trace's event schemas come from.
+pub(crate) enum ClassSource {
+    /// This process's registry.
+    Local,
+    /// The class log of a traced program in another process.
+    Remote(Box<ClassLogReader>),
+}
+
+impl ClassSource {
+    /// The schemas (index = id) and a version that changes when they do.
+    fn schemas(&mut self) -> (Vec<Arc<EventSchema>>, u64) {
+        match self {
+            ClassSource::Local => registry::schemas(),
+            ClassSource::Remote(log) => {
+                log.refresh();
+                (log.schemas().to_vec(), log.schemas().len() as u64)
+            }
+        }
+    }
+}
+
+/// Who a trace directory belongs to: its identity and the `env` block of its metadata.
+pub(crate) struct TraceMeta {
+    pub(crate) uuid: [u8; 16],
+    /// Shared by every trace of one recording, so readers can merge their clocks.
+    pub(crate) clock_uuid: [u8; 16],
+    pub(crate) procname: String,
+    pub(crate) vpid: u32,
+}
+
+impl TraceMeta {
+    /// A trace of this process.
+    pub(crate) fn this_process(uuid: [u8; 16]) -> Self {
+        TraceMeta {
+            uuid,
+            clock_uuid: uuid,
+            procname: std::env::args().next().unwrap_or_default(),
+            vpid: std::process::id(),
+        }
+    }
+}
+
+/// Events of one class seen by a consumer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClassCounts {
+    /// Events recorded.
+    pub count: u64,
+    /// Clock value of the first and the last of them.
+    pub first: u64,
+    /// See `first`.
+    pub last: u64,
+    /// Payload bytes of the latest few, oldest first.
+    pub payloads: VecDeque<Vec<u8>>,
+}
+
+/// Payloads kept per class.
+pub const KEPT_PAYLOADS: usize = 3;
+
+/// Events seen by a consumer so far, per event class, for live views.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LiveCounts {
+    /// Per class id.
+    pub per_class: Vec<ClassCounts>,
+    /// Events over all classes.
+    pub events: u64,
+    /// Events lost by the streams (discarded or overwritten).
+    pub lost: u64,
+    /// Events of the packet being counted (scratch, reused).
+    packet: Vec<EventSpan>,
+}
+
+impl LiveCounts {
+    /// Counts the events of one packet body.
+    fn count_packet(&mut self, bytes: &[u8], begin: u64, classes: &[Arc<EventSchema>]) -> Walk {
+        let mut packet = std::mem::take(&mut self.packet);
+        packet.clear();
+        let walk = walk_events_with(bytes, begin, classes, |e| packet.push(e));
+        for e in &packet {
+            let id = e.id as usize;
+            if self.per_class.len() <= id {
+                self.per_class.resize(id + 1, ClassCounts::default());
+            }
+            let c = &mut self.per_class[id];
+            if c.count == 0 {
+                c.first = e.clock;
+            }
+            c.count += 1;
+            c.last = e.clock;
+        }
+        self.events += packet.len() as u64;
+        // The latest payloads: walk back until every class met has its share.
+        let mut kept: HashMap<u32, usize> = HashMap::new();
+        for e in packet.iter().rev() {
+            let n = kept.entry(e.id).or_default();
+            if *n == KEPT_PAYLOADS {
+                continue;
+            }
+            *n += 1;
+            let q = &mut self.per_class[e.id as usize].payloads;
+            if *n == 1 {
+                q.clear();
+            }
+            q.push_front(bytes[e.payload.0..e.payload.1].to_vec());
+        }
+        self.packet = packet;
+        walk
+    }
+}
+
 /// The files of a session's trace and the consumer's position in each stream.
 pub(crate) struct Outputs {
     dir: PathBuf,
-    uuid: [u8; 16],
+    meta: TraceMeta,
     channels: Vec<Arc<Channel>>,
+    classes: ClassSource,
     streams: HashMap<(u32, u64), StreamOutput>,
     metadata_version: Option<u64>,
     error: Option<Error>,
+    counts: Option<Arc<Mutex<LiveCounts>>>,
 }
 
 impl Outputs {
-    pub(crate) fn new(dir: PathBuf, uuid: [u8; 16], channels: Vec<Arc<Channel>>) -> Self {
+    pub(crate) fn new(
+        dir: PathBuf,
+        meta: TraceMeta,
+        channels: Vec<Arc<Channel>>,
+        classes: ClassSource,
+    ) -> Self {
         Outputs {
             dir,
-            uuid,
+            meta,
             channels,
+            classes,
             streams: HashMap::new(),
             metadata_version: None,
             error: None,
+            counts: None,
         }
+    }
+
+    /// Counts every written event per class into `counts` (decoding each packet's headers).
+    pub(crate) fn count_into(&mut self, counts: Arc<Mutex<LiveCounts>>) {
+        self.counts = Some(counts);
     }
 
     /// Rewrites `metadata` when call sites registered since the last write (or always with
     /// `force`). Written to a side name and renamed, so a reader never sees half a file.
     pub(crate) fn write_metadata(&mut self, force: bool) -> Result<(), Error> {
-        let (classes, version) = registry::classes();
+        let (classes, version) = self.classes.schemas();
         if !force && self.metadata_version == Some(version) {
             return Ok(());
         }
@@ -80,7 +205,7 @@ impl Outputs {
             .iter()
             .map(|c| (c.index, c.name.as_str()))
             .collect();
-        let procname = std::env::args().next().unwrap_or_default();
+        let procname = self.meta.procname.clone();
         let env = [
             ("domain", EnvValue::Str("ust".to_owned())),
             ("tracer_name", EnvValue::Str("tracer-core".to_owned())),
@@ -89,10 +214,11 @@ impl Outputs {
                 EnvValue::Str(env!("CARGO_PKG_VERSION").to_owned()),
             ),
             ("procname", EnvValue::Str(procname)),
-            ("vpid", EnvValue::Int(i64::from(std::process::id()))),
+            ("vpid", EnvValue::Int(i64::from(self.meta.vpid))),
         ];
         let text = tsdl(&TraceDescription {
-            uuid: self.uuid,
+            uuid: self.meta.uuid,
+            clock_uuid: self.meta.clock_uuid,
             clock: trace_clock(),
             channels: &channels,
             classes: &classes,
@@ -146,6 +272,10 @@ impl Outputs {
         if let Err(e) = self.write_metadata(false) {
             self.error.get_or_insert(e);
         }
+        if let Some(c) = &self.counts {
+            let lost = self.stats().lost_events;
+            crate::locks::lock(c).lost = lost;
+        }
     }
 
     fn drain(&mut self, ch: &Channel, s: &Stream, partial: bool) -> Result<(), Error> {
@@ -183,6 +313,7 @@ impl Outputs {
                 return Ok(());
             };
             if committed {
+                self.count_events(bytes, begin);
                 let r = self.write_packet(ch, s, bytes, (begin, v.ts_end), v.lost_before, v.cpu);
                 slot.release_consumed(seq);
                 let out = self.streams.entry(key).or_default();
@@ -190,8 +321,11 @@ impl Outputs {
                 out.partial_from = 0;
                 r?;
             } else {
-                let (classes, _) = registry::classes();
-                let walk = walk_events(bytes, begin, &classes);
+                let (classes, _) = self.classes.schemas();
+                let walk = match self.counts.clone() {
+                    Some(c) => crate::locks::lock(&c).count_packet(bytes, begin, &classes),
+                    None => walk_events(bytes, begin, &classes),
+                };
                 let r = if walk.events > 0 {
                     let times = (begin, walk.clock);
                     self.write_packet(ch, s, &bytes[..walk.len], times, v.lost_before, v.cpu)
@@ -208,6 +342,15 @@ impl Outputs {
                 }
             }
         }
+    }
+
+    /// Adds the events of a sealed sub-buffer's `bytes` to the live counts.
+    fn count_events(&mut self, bytes: &[u8], begin: u64) {
+        let Some(c) = self.counts.clone() else {
+            return;
+        };
+        let (classes, _) = self.classes.schemas();
+        crate::locks::lock(&c).count_packet(bytes, begin, &classes);
     }
 
     /// Writes what every stream holds now — sealed sub-buffers not yet overwritten and the
@@ -237,7 +380,7 @@ impl Outputs {
                             self.write_packet(c, s, b, (v.ts_begin, v.ts_end), v.lost_before, v.cpu)
                         }
                         Some(b) => {
-                            let (classes, _) = registry::classes();
+                            let (classes, _) = self.classes.schemas();
                             let w = walk_events(b, v.ts_begin, &classes);
                             let times = (v.ts_begin, w.clock);
                             self.write_packet(c, s, &b[..w.len], times, v.lost_before, v.cpu)
@@ -287,7 +430,7 @@ impl Outputs {
             None => out.file.insert(File::create(&path).map_err(io_at(&path))?),
         };
         let mut info = PacketInfo {
-            uuid: self.uuid,
+            uuid: self.meta.uuid,
             stream_id: ch.index,
             stream_instance_id: s.id,
             timestamp_begin: times.0,

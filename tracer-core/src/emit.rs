@@ -9,7 +9,7 @@
 
 use crate::clock;
 use crate::field::PayloadWriter;
-use crate::registry::{CallSite, CHANNEL_BITS, MAX_CHANNELS};
+use crate::registry::{CallSite, SiteState, CHANNEL_BITS, MAX_CHANNELS};
 use crate::ringbuffer::frontend::StreamWriter;
 use crate::session;
 use std::cell::{Cell, UnsafeCell};
@@ -122,4 +122,109 @@ fn attach(
     *entry = None;
     *entry = session::writer_for(slot, uid);
     entry.as_mut()
+}
+
+/// An event of a C call site between [`reserve`] and [`commit`]: what the C API keeps in the
+/// private words of `struct tracer_emit`. While it is pending, the thread's `busy` flag stays
+/// set, so a signal handler's tracepoint on this thread is counted lost instead of writing
+/// into the half-written event.
+#[repr(C)]
+#[derive(Debug, Default)]
+pub struct Pending {
+    /// Channels still to write, after `slot`.
+    mask: u64,
+    /// Channel slot of the reserved space.
+    slot: u64,
+    id: u64,
+    ts: u64,
+    len: u64,
+}
+
+impl Pending {
+    /// Payload bytes of the event.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// True for an event without payload.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Reserves `len` payload bytes for an event of `site` in the first channel of `mask` that
+/// takes it. Returns the payload address, or null when nothing is to be written (the event
+/// was dropped and counted, or no channel takes it).
+pub fn reserve(site: &SiteState, mask: u64, len: usize, p: &mut Pending) -> *mut u8 {
+    fence(Acquire);
+    let mask = mask & CHANNEL_BITS;
+    // No sub-buffer holds more than 4 GiB; a saturated size from C must not overflow below.
+    if len > u32::MAX as usize {
+        lose(mask);
+        return std::ptr::null_mut();
+    }
+    WRITERS
+        .try_with(|t| {
+            if t.busy.replace(true) {
+                lose(mask);
+                return std::ptr::null_mut();
+            }
+            compiler_fence(SeqCst);
+            *p = Pending {
+                mask,
+                slot: 0,
+                id: u64::from(site.id()),
+                ts: clock::now(),
+                len: len as u64,
+            };
+            t.next_reservation(p)
+        })
+        .unwrap_or_else(|_| {
+            lose(mask);
+            std::ptr::null_mut()
+        })
+}
+
+/// Commits the reserved payload (dropped and counted when not `complete`) and reserves the
+/// same length in the next channel: returns its address, or null when the event is done.
+pub fn commit(p: &mut Pending, complete: bool) -> *mut u8 {
+    WRITERS
+        .try_with(|t| {
+            // SAFETY: `busy` is ours since `reserve` (it returned non-null), so no other frame
+            // of this thread uses the table.
+            let writers = unsafe { &mut *t.writers.get() };
+            if let Some(Some(w)) = writers.get_mut(p.slot as usize) {
+                w.commit(complete);
+            }
+            t.next_reservation(p)
+        })
+        .unwrap_or(std::ptr::null_mut())
+}
+
+impl ThreadWriters {
+    /// Reserves in the next channel of `p.mask`; releases `busy` when there is none.
+    fn next_reservation(&self, p: &mut Pending) -> *mut u8 {
+        // SAFETY: `busy` is set by our caller's event.
+        let writers = unsafe { &mut *self.writers.get() };
+        while p.mask != 0 {
+            let slot = p.mask.trailing_zeros() as usize;
+            p.mask &= p.mask - 1;
+            let uid = session::channel_uid(slot);
+            let w = match writers.get_mut(slot) {
+                Some(Some(w)) if w.channel_uid == uid => Some(w),
+                _ => attach(writers, slot, uid),
+            };
+            let Some(w) = w else {
+                lose(1);
+                continue;
+            };
+            if let Some(payload) = w.reserve(p.id as u32, p.ts, p.len as usize) {
+                p.slot = slot as u64;
+                return payload;
+            }
+        }
+        compiler_fence(SeqCst);
+        self.busy.set(false);
+        std::ptr::null_mut()
+    }
 }

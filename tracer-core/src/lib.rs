@@ -37,20 +37,54 @@ pub mod field;
 mod locks;
 #[cfg(not(loom))]
 pub mod registry;
+#[cfg(not(loom))]
+pub mod remote;
 pub mod ringbuffer;
 #[cfg(not(loom))]
+pub mod schema;
+#[cfg(not(loom))]
 pub mod session;
+#[cfg(not(loom))]
+pub mod shm;
 mod sync;
 
 #[cfg(not(loom))]
 pub use {
+    consumer::LiveCounts,
     emit::lost_unattributed,
     error::Error,
     field::{FieldDesc, FieldType, PayloadWriter, Scalar, ScalarField, TraceField},
     registry::{CallSite, LogLevel},
+    remote::recorder::{
+        ClassSnapshot, ProcessSnapshot, Recorder, RecordingConfig, RecordingSnapshot,
+    },
     ringbuffer::config::{ChannelConfig, Mode},
     session::{ChannelId, EventRule, Session, Stats},
 };
+
+/// What the C library (`tracer-core/capi`, `libtracer.so`) builds on: registering a C call
+/// site from its field descriptors and writing an event in two steps (reserve, commit) so C
+/// code fills the payload in place.
+#[cfg(not(loom))]
+pub mod ffi {
+    pub use crate::emit::{commit, reserve, Pending};
+    pub use crate::registry::SiteState;
+    pub use crate::remote::ensure_connected;
+
+    /// Registers a call site that lives in foreign memory (a C `struct tracer_callsite`, whose
+    /// first 16 bytes are a [`SiteState`]); `make` builds its schema for the id it gets.
+    pub fn register(
+        state: &'static SiteState,
+        make: impl FnOnce(u32) -> crate::schema::EventSchema,
+    ) {
+        crate::registry::register_with(state, make)
+    }
+
+    /// Switches a call site off for good (its description was unusable).
+    pub fn disable(state: &SiteState) {
+        state.set_mask(0)
+    }
+}
 
 /// Items the macros expand to; not a stable API.
 #[doc(hidden)]

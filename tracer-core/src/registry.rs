@@ -8,6 +8,9 @@
 
 use crate::field::FieldDesc;
 use crate::locks::{lock, Held};
+use crate::remote::ClassLog;
+use crate::schema::EventSchema;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::*};
 use std::sync::{Arc, Mutex};
 
@@ -40,42 +43,27 @@ pub enum LogLevel {
     Debug = 14,
 }
 
-/// A probe site: one `tracepoint!` invocation in the source.
+/// The part of a call site the tracer writes: which channels record it and its event id.
+/// `#[repr(C)]` and first in both [`CallSite`] and the C API's `struct tracer_callsite`, so a
+/// C call site is registered and switched exactly like a Rust one.
+#[repr(C)]
 #[derive(Debug)]
-pub struct CallSite {
-    /// Provider (`myapp` in `myapp:request_done`).
-    pub provider: &'static str,
-    /// Event name within the provider.
-    pub event: &'static str,
-    /// `file!()` of the invocation.
-    pub file: &'static str,
-    /// `line!()` of the invocation.
-    pub line: u32,
-    /// Severity.
-    pub level: LogLevel,
+pub struct SiteState {
     /// Channels that record this site (bit `i` = channel slot `i`), plus [`UNREGISTERED`].
     mask: AtomicU64,
     /// Event-class id, valid once registered.
     id: AtomicU32,
+    /// Layout version of the C call site (0 for Rust ones).
+    abi: u32,
 }
 
-impl CallSite {
-    /// A not yet registered call site (used by the `tracepoint!` macro in a `static`).
-    pub const fn new(
-        provider: &'static str,
-        event: &'static str,
-        file: &'static str,
-        line: u32,
-        level: LogLevel,
-    ) -> Self {
-        CallSite {
-            provider,
-            event,
-            file,
-            line,
-            level,
+impl SiteState {
+    /// Unregistered state.
+    pub const fn new() -> Self {
+        SiteState {
             mask: AtomicU64::new(UNREGISTERED),
             id: AtomicU32::new(0),
+            abi: 0,
         }
     }
 
@@ -93,9 +81,9 @@ impl CallSite {
         self.id.load(Relaxed)
     }
 
-    /// `provider:event`.
-    pub fn full_name(&self) -> String {
-        format!("{}:{}", self.provider, self.event)
+    /// Layout version a C call site was compiled with (0 for Rust call sites).
+    pub fn abi(&self) -> u32 {
+        self.abi
     }
 
     /// Release, paired with the fence after the fast path's test, so a writer that sees a
@@ -105,75 +93,239 @@ impl CallSite {
     }
 }
 
-/// A registered call site with what the metadata needs to describe its events.
+impl Default for SiteState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LogLevel {
+    /// The level numbered `n` (LTTng numbering).
+    pub fn from_u32(n: u32) -> Option<LogLevel> {
+        use LogLevel::*;
+        [
+            Emerg,
+            Alert,
+            Crit,
+            Err,
+            Warning,
+            Notice,
+            Info,
+            DebugSystem,
+            DebugProgram,
+            DebugProcess,
+            DebugModule,
+            DebugUnit,
+            DebugFunction,
+            DebugLine,
+            Debug,
+        ]
+        .get(n as usize)
+        .copied()
+    }
+}
+
+/// A probe site: one `tracepoint!` invocation in the source.
+#[repr(C)]
+#[derive(Debug)]
+pub struct CallSite {
+    state: SiteState,
+    /// Provider (`myapp` in `myapp:request_done`).
+    pub provider: &'static str,
+    /// Event name within the provider.
+    pub event: &'static str,
+    /// `file!()` of the invocation.
+    pub file: &'static str,
+    /// `line!()` of the invocation.
+    pub line: u32,
+    /// Severity.
+    pub level: LogLevel,
+}
+
+impl CallSite {
+    /// A not yet registered call site (used by the `tracepoint!` macro in a `static`).
+    pub const fn new(
+        provider: &'static str,
+        event: &'static str,
+        file: &'static str,
+        line: u32,
+        level: LogLevel,
+    ) -> Self {
+        CallSite {
+            state: SiteState::new(),
+            provider,
+            event,
+            file,
+            line,
+            level,
+        }
+    }
+
+    /// See [`SiteState::mask`].
+    #[inline(always)]
+    pub fn mask(&self) -> u64 {
+        self.state.mask()
+    }
+
+    /// Event-class id (meaningful once registered).
+    #[inline(always)]
+    pub fn id(&self) -> u32 {
+        self.state.id()
+    }
+
+    /// The tracer-written part.
+    #[inline(always)]
+    pub fn state(&self) -> &SiteState {
+        &self.state
+    }
+
+    /// `provider:event`.
+    pub fn full_name(&self) -> String {
+        format!("{}:{}", self.provider, self.event)
+    }
+}
+
+/// A registered call site: its schema and the state the tracer switches.
 #[derive(Debug)]
 pub struct EventClass {
+    /// What the metadata says about its events.
+    pub schema: Arc<EventSchema>,
+    state: &'static SiteState,
+}
+
+impl EventClass {
     /// The id its events carry.
-    pub id: u32,
-    /// The call site.
-    pub site: &'static CallSite,
-    /// Enclosing function, from the type name of an item in it.
-    pub function: String,
-    /// Payload fields in order.
-    pub fields: Vec<FieldDesc>,
+    pub fn id(&self) -> u32 {
+        self.schema.id
+    }
+
+    /// `provider:event`.
+    pub fn full_name(&self) -> String {
+        self.schema.full_name()
+    }
+
+    /// The call site's current mask.
+    pub fn mask(&self) -> u64 {
+        self.state.mask()
+    }
 }
 
 /// All registered event classes, indexed by id.
 #[derive(Default)]
 pub(crate) struct Registry {
     pub(crate) classes: Vec<Arc<EventClass>>,
+    /// Class id of every registered call site, by address.
+    by_site: HashMap<usize, u32>,
     /// Bumped on every registration so consumers know when to rewrite the metadata.
     pub(crate) version: u64,
+    /// Where a recorder in another process reads the schemas (see `remote`).
+    pub(crate) log: Option<Arc<ClassLog>>,
 }
 
-static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
-    classes: Vec::new(),
-    version: 0,
-});
+static REGISTRY: Mutex<Option<Registry>> = Mutex::new(None);
 
-pub(crate) fn registry() -> Held<'static, Registry> {
-    lock(&REGISTRY)
+pub(crate) struct RegistryGuard(Held<'static, Option<Registry>>);
+
+impl std::ops::Deref for RegistryGuard {
+    type Target = Registry;
+    fn deref(&self) -> &Registry {
+        self.0.as_ref().unwrap_or_else(|| unreachable!())
+    }
 }
 
-/// Snapshot of the registered classes, for the consumer and the metadata writer.
+impl std::ops::DerefMut for RegistryGuard {
+    fn deref_mut(&mut self) -> &mut Registry {
+        self.0.get_or_insert_with(Registry::default)
+    }
+}
+
+pub(crate) fn registry() -> RegistryGuard {
+    let mut g = lock(&REGISTRY);
+    g.get_or_insert_with(Registry::default);
+    RegistryGuard(g)
+}
+
+/// Snapshot of the registered classes.
 pub fn classes() -> (Vec<Arc<EventClass>>, u64) {
     let r = registry();
     (r.classes.clone(), r.version)
 }
 
-/// Registers `site` on its first hit and computes its mask. Idempotent: concurrent first hits
-/// on several threads register it once. Lock order: sessions, then registry. In a signal
-/// handler that interrupted a session call of its thread, the site stays unregistered, this
-/// event is counted lost, and the next hit tries again (see `locks`).
+/// Snapshot of the registered schemas (index = id), for the consumer and the metadata writer.
+pub fn schemas() -> (Vec<Arc<EventSchema>>, u64) {
+    let r = registry();
+    (
+        r.classes.iter().map(|c| c.schema.clone()).collect(),
+        r.version,
+    )
+}
+
+/// Registers a Rust call site on its first hit and computes its mask. Idempotent: concurrent
+/// first hits on several threads register it once. Lock order: sessions, then registry. In a
+/// signal handler that interrupted a session call of its thread, the site stays unregistered,
+/// this event is counted lost, and the next hit tries again (see `locks`).
 #[cold]
 pub fn register(site: &'static CallSite, function: &'static str, fields: &[FieldDesc]) {
+    let function = function
+        .strip_suffix("::__tracepoint_here")
+        .unwrap_or(function);
+    register_with(&site.state, |id| {
+        EventSchema::from_rust(
+            id,
+            (site.provider, site.event, site.file, site.line),
+            function,
+            site.level as u32,
+            fields,
+        )
+    });
+}
+
+/// Registers a call site whose schema `make` builds for a given id (Rust and C call sites).
+/// A site registered before (a forked child re-enabling its sites) only gets its mask again.
+#[cold]
+pub(crate) fn register_with(state: &'static SiteState, make: impl FnOnce(u32) -> EventSchema) {
+    crate::remote::ensure_connected();
     let Some(sessions) = crate::session::channel_table_from_tracepoint() else {
         crate::emit::lose(1);
         return;
     };
     let mut reg = registry();
-    if site.mask() & UNREGISTERED == 0 {
+    if let Some(&id) = reg.by_site.get(&(state as *const SiteState as usize)) {
+        if state.mask() & UNREGISTERED != 0 {
+            if let Some(c) = reg.classes.get(id as usize) {
+                state.set_mask(sessions.mask_for(&c.schema));
+            }
+        }
         return;
     }
     let id = reg.classes.len() as u32;
-    let function = function
-        .strip_suffix("::__tracepoint_here")
-        .unwrap_or(function)
-        .to_owned();
+    let schema = Arc::new(make(id));
+    if let Some(log) = &reg.log {
+        log.append(&schema);
+    }
     reg.classes.push(Arc::new(EventClass {
-        id,
-        site,
-        function,
-        fields: fields.to_vec(),
+        schema: schema.clone(),
+        state,
     }));
+    reg.by_site.insert(state as *const SiteState as usize, id);
     reg.version += 1;
-    site.id.store(id, Relaxed);
-    site.set_mask(sessions.mask_for(site));
+    state.id.store(id, Relaxed);
+    state.set_mask(sessions.mask_for(&schema));
 }
 
-/// Every registered call site, for recomputing masks when rules change.
-pub(crate) fn for_each_site(mut f: impl FnMut(&'static CallSite)) {
+impl Registry {
+    /// Makes every registered call site take the registration path on its next hit (a forked
+    /// child connecting to the recorder as a process of its own).
+    pub(crate) fn mark_all_unregistered(&self) {
+        for c in &self.classes {
+            c.state.set_mask(UNREGISTERED);
+        }
+    }
+}
+
+/// Every registered call site with its schema, for recomputing masks when rules change.
+pub(crate) fn for_each_site(mut f: impl FnMut(&'static SiteState, &EventSchema)) {
     for c in &registry().classes {
-        f(c.site);
+        f(c.state, &c.schema);
     }
 }

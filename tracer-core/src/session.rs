@@ -7,15 +7,16 @@
 //! or the set of call sites changes, so the tracepoint itself only loads that mask.
 
 use crate::clock::trace_clock;
-use crate::consumer::{Consumer, Outputs};
+use crate::consumer::{ClassSource, Consumer, Outputs, TraceMeta};
 use crate::error::{io_at, Error};
 use crate::locks::{lock, lock_from_tracepoint, Held};
-use crate::registry::{self, CallSite, LogLevel, MAX_CHANNELS, UNREGISTERED};
+use crate::registry::{self, LogLevel, MAX_CHANNELS, UNREGISTERED};
 use crate::ringbuffer::backend::RingBuffer;
 use crate::ringbuffer::config::ChannelConfig;
 use crate::ringbuffer::frontend::StreamWriter;
 use crate::ringbuffer::notify::Notifier;
 use crate::ringbuffer::Stream;
+use crate::schema::EventSchema;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering::*};
 use std::sync::{Arc, Mutex};
@@ -51,8 +52,8 @@ impl EventRule {
         }
     }
 
-    fn matches(&self, name: &str, level: LogLevel) -> bool {
-        Self::name_matches(&self.pattern, name) && self.max_level.is_none_or(|m| level <= m)
+    fn matches(&self, name: &str, level: u32) -> bool {
+        Self::name_matches(&self.pattern, name) && self.max_level.is_none_or(|m| level <= m as u32)
     }
 }
 
@@ -67,6 +68,15 @@ pub(crate) struct Channel {
     pub(crate) cfg: ChannelConfig,
     pub(crate) streams: Mutex<Vec<Arc<Stream>>>,
     pub(crate) notifier: Arc<Notifier>,
+    /// For a recorder in another process: streams live in shared memory and are announced
+    /// here as they are created.
+    pub(crate) sink: Option<Arc<dyn StreamSink>>,
+}
+
+/// Takes the streams a channel of a remote recording creates, to hand them to the recorder.
+pub(crate) trait StreamSink: Send + Sync + std::fmt::Debug {
+    /// A new shared stream of channel `channel`; must not block.
+    fn announce(&self, channel: u32, stream: &Arc<Stream>);
 }
 
 impl Channel {
@@ -79,18 +89,51 @@ impl Channel {
                 return Some(w);
             }
         }
-        let s = Arc::new(self.new_stream(streams.len() as u64).ok()?);
-        streams.push(s.clone());
+        let s = self.push_stream(&mut streams).ok()?;
         StreamWriter::adopt(s, self.uid)
     }
 
     fn new_stream(&self, id: u64) -> std::io::Result<Stream> {
+        let ring = match self.sink {
+            Some(_) => RingBuffer::new_shared(&self.cfg)?,
+            None => RingBuffer::new(&self.cfg)?,
+        };
         Ok(Stream {
-            ring: RingBuffer::new(&self.cfg)?,
+            ring,
             id,
             mode: self.cfg.mode,
             notifier: self.notifier.clone(),
         })
+    }
+
+    /// Creates stream `id`, announces it to the sink, and adds it (caller holds `streams`).
+    fn push_stream(&self, streams: &mut Vec<Arc<Stream>>) -> std::io::Result<Arc<Stream>> {
+        let s = Arc::new(self.new_stream(streams.len() as u64)?);
+        if let Some(sink) = &self.sink {
+            sink.announce(self.index, &s);
+        }
+        streams.push(s.clone());
+        Ok(s)
+    }
+
+    /// A channel that only exists on a recorder's side: streams are attached as programs
+    /// send them, and it has no slot in this process's channel table.
+    pub(crate) fn detached(
+        name: &str,
+        index: u32,
+        cfg: ChannelConfig,
+        notifier: Arc<Notifier>,
+    ) -> Channel {
+        Channel {
+            name: name.to_owned(),
+            index,
+            slot: usize::MAX,
+            uid: 0,
+            cfg,
+            streams: Mutex::new(Vec::new()),
+            notifier,
+            sink: None,
+        }
     }
 }
 
@@ -143,7 +186,7 @@ pub(crate) fn writer_for(slot: usize, uid: u64) -> Option<StreamWriter> {
 
 impl ChannelTable {
     /// The mask of channels that record `site` now.
-    pub(crate) fn mask_for(&self, site: &CallSite) -> u64 {
+    pub(crate) fn mask_for(&self, site: &EventSchema) -> u64 {
         let name = site.full_name();
         let mut mask = 0;
         for (i, e) in self.slots.iter().enumerate() {
@@ -158,10 +201,10 @@ impl ChannelTable {
         mask
     }
 
-    fn recompute_masks(&self) {
-        registry::for_each_site(|s| {
-            if s.mask() & UNREGISTERED == 0 {
-                s.set_mask(self.mask_for(s));
+    pub(crate) fn recompute_masks(&self) {
+        registry::for_each_site(|state, schema| {
+            if state.mask() & UNREGISTERED == 0 {
+                state.set_mask(self.mask_for(schema));
             }
         });
     }
@@ -185,6 +228,80 @@ impl ChannelTable {
             .get_mut(ch.slot)?
             .as_mut()
             .filter(|e| e.channel.uid == ch.uid)
+    }
+}
+
+/// Adds the channels of a recording in another process (`remote::agent`): their streams live
+/// in shared memory and go to `sink`; they record nothing until [`set_channel_rules`] makes
+/// them active.
+pub(crate) fn add_remote_channels(
+    setups: &[crate::remote::proto::ChannelSetup],
+    notifier: Arc<Notifier>,
+    sink: Arc<dyn StreamSink>,
+) -> Result<Vec<Arc<Channel>>, Error> {
+    let mut table = channel_table();
+    let mut added = Vec::new();
+    for (index, setup) in setups.iter().enumerate() {
+        setup.config.validate()?;
+        if !valid_name(&setup.name) {
+            return Err(Error::State(format!("bad channel name {:?}", setup.name)));
+        }
+        let slot = table
+            .free_slot()
+            .ok_or_else(|| Error::State("no free channel slot".into()))?;
+        let channel = Arc::new(Channel {
+            name: setup.name.clone(),
+            index: index as u32,
+            slot,
+            uid: NEXT_UID.fetch_add(1, Relaxed),
+            cfg: setup.config,
+            streams: Mutex::new(Vec::new()),
+            notifier: notifier.clone(),
+            sink: Some(sink.clone()),
+        });
+        {
+            let mut streams = lock(&channel.streams);
+            for _ in 0..setup.config.prealloc_streams.max(1) {
+                channel
+                    .push_stream(&mut streams)
+                    .map_err(io_at(format!("<{} shared buffers>", setup.name)))?;
+            }
+        }
+        table.insert(ChannelEntry {
+            channel: channel.clone(),
+            rules: setup.rules.clone(),
+            excluded: setup.excluded.clone(),
+            active: false,
+        })?;
+        added.push(channel);
+    }
+    Ok(added)
+}
+
+/// Replaces a channel's rules (when given) and switches it on or off.
+pub(crate) fn set_channel_rules(
+    ch: &Channel,
+    rules: Option<(Vec<EventRule>, Vec<String>)>,
+    active: bool,
+) {
+    let mut table = channel_table();
+    if let Some(e) = table.entry(ch) {
+        if let Some((r, x)) = rules {
+            e.rules = r;
+            e.excluded = x;
+        }
+        e.active = active;
+    }
+    table.recompute_masks();
+}
+
+/// Takes channels out of the table: their call sites stop recording into them.
+pub(crate) fn remove_channels(table: &mut ChannelTable, channels: &[Arc<Channel>]) {
+    for c in channels {
+        if table.entry(c).is_some() {
+            table.slots[c.slot] = None;
+            CHANNEL_UIDS[c.slot].store(0, Relaxed);
+        }
     }
 }
 
@@ -242,7 +359,7 @@ pub struct Stats {
     pub streams: u64,
 }
 
-fn random_uuid() -> [u8; 16] {
+pub(crate) fn random_uuid() -> [u8; 16] {
     let mut u = [0u8; 16];
     // SAFETY: getrandom writes at most `u.len()` bytes into `u`.
     let n = unsafe { libc::getrandom(u.as_mut_ptr().cast(), u.len(), 0) };
@@ -339,6 +456,7 @@ impl Session {
             cfg,
             streams: Mutex::new(Vec::new()),
             notifier: self.notifier.clone(),
+            sink: None,
         });
         let prealloc = match cfg.prealloc_streams {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -428,7 +546,12 @@ impl Session {
         }
         let mut outputs = match inner.outputs.take() {
             Some(o) => o,
-            None => Outputs::new(self.dir.clone(), self.uuid, inner.channels.clone()),
+            None => Outputs::new(
+                self.dir.clone(),
+                TraceMeta::this_process(self.uuid),
+                inner.channels.clone(),
+                ClassSource::Local,
+            ),
         };
         outputs.write_metadata(true)?;
         inner.consumer = Some(Consumer::spawn(self.notifier.clone(), outputs)?);
@@ -483,7 +606,12 @@ impl Session {
         inner.snapshots += 1;
         let path = self.dir.join(format!("snapshot-{}", inner.snapshots));
         std::fs::create_dir_all(&path).map_err(io_at(&path))?;
-        let mut outputs = Outputs::new(path.clone(), random_uuid(), inner.channels.clone());
+        let mut outputs = Outputs::new(
+            path.clone(),
+            TraceMeta::this_process(random_uuid()),
+            inner.channels.clone(),
+            ClassSource::Local,
+        );
         outputs.write_snapshot()?;
         Ok(path)
     }
@@ -538,12 +666,17 @@ mod tests {
     #[test]
     fn rules_match_exact_wildcard_and_level() {
         let r = EventRule::new("myapp:*").max_level(LogLevel::Info);
-        assert!(r.matches("myapp:x", LogLevel::Warning));
-        assert!(!r.matches("myapp:x", LogLevel::Debug));
-        assert!(!r.matches("other:x", LogLevel::Err));
-        assert!(EventRule::new("a:b").matches("a:b", LogLevel::Debug));
-        assert!(!EventRule::new("a:b").matches("a:bc", LogLevel::Debug));
-        assert!(EventRule::new("*").matches("z:z", LogLevel::Debug));
+        let (warning, debug, err) = (
+            LogLevel::Warning as u32,
+            LogLevel::Debug as u32,
+            LogLevel::Err as u32,
+        );
+        assert!(r.matches("myapp:x", warning));
+        assert!(!r.matches("myapp:x", debug));
+        assert!(!r.matches("other:x", err));
+        assert!(EventRule::new("a:b").matches("a:b", debug));
+        assert!(!EventRule::new("a:b").matches("a:bc", debug));
+        assert!(EventRule::new("*").matches("z:z", debug));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 # Reads a CTF trace with babeltrace2's Python bindings and prints one JSON object per line:
-# events (stream, name, clock cycles, call-site URI, log level, payload) and the discarded
+# events (stream, name, clock cycles, call-site URI, log level, payload, contexts) and the discarded
 # events and packets babeltrace2 derives from the packet contexts, and packet beginnings.
 # Used by the end-to-end tests to compare a recorded trace with what the program emitted.
 import json
@@ -41,6 +41,10 @@ for msg in bt2.TraceCollectionMessageIterator(sys.argv[1]):
             "uri": ev.cls.emf_uri,
             "level": None if ev.cls.log_level is None else int(ev.cls.log_level),
             "fields": conv(ev.payload_field),
+            "context": {
+                **(conv(ev.common_context_field) if ev.common_context_field is not None else {}),
+                **(conv(ev.specific_context_field) if ev.specific_context_field is not None else {}),
+            },
         }))
     elif type(msg) is bt2._PacketBeginningMessageConst:
         print(json.dumps({"kind": "packet", "stream": stream_key(msg.packet.stream)}))

@@ -18,8 +18,8 @@ fn enabled() -> [bool; 3] {
     let on = |name: &str| {
         classes
             .iter()
-            .filter(|c| c.site.full_name() == name)
-            .any(|c| c.site.mask() != 0)
+            .filter(|c| c.full_name() == name)
+            .any(|c| c.mask() != 0)
     };
     [on("rules:a"), on("rules:b"), on("other:c")]
 }

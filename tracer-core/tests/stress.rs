@@ -31,8 +31,8 @@ fn decode(dir: &Path) -> Decoded {
     let id_of = |name: &str| -> Vec<u32> {
         classes
             .iter()
-            .filter(|c| c.site.full_name() == name)
-            .map(|c| c.id)
+            .filter(|c| c.full_name() == name)
+            .map(|c| c.id())
             .collect()
     };
     let ev_ids = id_of("stress:ev");
@@ -262,8 +262,8 @@ fn tracepoints_in_signal_handlers_never_corrupt_the_interrupted_event() {
     let ids = |name: &str| -> Vec<u32> {
         classes
             .iter()
-            .filter(|c| c.site.full_name() == name)
-            .map(|c| c.id)
+            .filter(|c| c.full_name() == name)
+            .map(|c| c.id())
             .collect()
     };
     let (main_ids, handler_ids) = (ids("sig:main"), ids("sig:handler"));

@@ -1,8 +1,9 @@
-// A stand-in for recording in the end-to-end test, until the server records (issue 6): sits
-// between VS Code and the real `tracer-lsp`, passes every message through unchanged, and when the
-// client opens the C example (`c/hello.c`) sends a `tracer/counts` notification for its
-// `tracepoint(hello, …)` lines, as the server will while recording. It checks the extension's
-// heat map in a real workbench; the counts are made up and the lines are real.
+// Feeds the heat map what a short recording cannot: sits between VS Code and the real
+// `tracer-lsp`, passes every message through unchanged, and when the client opens the C example
+// (`c/hello.c`) sends a `tracer/counts` notification with large counts and live rates for its
+// `tracepoint(hello, …)` lines, as the server does while recording a busy program. It checks
+// the heat map's scaling and rate text in a real workbench; the counts are made up and the lines
+// are real. The Record step of the end-to-end test records for real.
 //
 // Usage: node countsProxy.js TRACER_LSP [ARGS...]   (the language client appends --stdio)
 

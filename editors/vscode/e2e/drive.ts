@@ -21,6 +21,8 @@ interface Options {
     settings: string;
     /** An executable that runs countsProxy.js in front of the server. */
     countsProxy: string;
+    /** The C example (examples/c/hello.c) built against libtracer.so. */
+    helloC: string;
     chromium: string;
 }
 
@@ -39,6 +41,7 @@ function options(argv: string[]): Options {
         artifacts: get('artifacts'),
         settings: get('settings'),
         countsProxy: get('counts-proxy'),
+        helloC: get('hello-c'),
         chromium: process.env.CHROMIUM ?? '/usr/bin/chromium',
     };
 }
@@ -271,7 +274,7 @@ async function completionOffersWakeup(wb: Workbench, workspace: string): Promise
 }
 
 /**
- * The heat map in the real workbench, fed by countsProxy (see there) until the server records:
+ * The heat map in the real workbench, fed by countsProxy (large counts and live rates, see there):
  * switching `tracer.serverPath` to the proxy restarts the server, opening hello.c brings its
  * counts, and the palette's Toggle Heat Map and Clear Counts take them away.
  */
@@ -347,6 +350,41 @@ async function heatMapDrawsCounts(wb: Workbench, opts: Options, artifacts: strin
     await until('Clear Counts to remove the counts', 15_000, async () => ((await wb.afterLineTexts()).length === 0 ? true : undefined));
 }
 
+/**
+ * Tracer: Record… on the C example, as a user does it: the real server again, hello.c open,
+ * the palette command, the program's command line typed into the input box. The heat map must
+ * then show the exact count of every probe-site line (the program exits at once, so the
+ * counts are final and no rate is shown).
+ */
+async function recordShowsCounts(wb: Workbench, opts: Options, artifacts: string): Promise<void> {
+    await setServerPath(wb, opts, opts.server);
+    await wb.runCommand('Notifications: Clear All Notifications');
+    await wb.openFile('hello.c');
+    await wb.runCommand('Tracer: Record…');
+    const input = wb.page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    await input.fill(`${opts.helloC} you`);
+    await input.press('Enter');
+    const want: [string, string][] = [
+        ['tracepoint(hello, work_start', '\u25cf 10'],
+        ['tracepoint(hello, work_done', '\u25cf 10'],
+        ['tracepoint(hello, greeting, 0', '\u25cf 1'],
+        ['tracepoint(hello, greeting, i', '\u25cf 5'],
+    ];
+    const drawn = await until('the recorded counts on the four probe-site lines of hello.c', 60_000, async () => {
+        const afters = await wb.afterLineTexts();
+        const ok = want.every(([line, text]) => afters.some((a) => a.line.includes(line) && a.after === text));
+        return ok ? afters : undefined;
+    });
+    if (drawn.some((a) => !a.line.includes('tracepoint(hello, '))) {
+        throw new Error(`counts drawn on a line without a probe site: ${JSON.stringify(drawn)}`);
+    }
+    // Away from the tabs and the breadcrumbs, whose tooltips would show the run's directory.
+    await wb.page.mouse.move(1000, 720);
+    await wb.page.waitForTimeout(800);
+    say(`screenshot: ${await wb.screenshot(artifacts, 'record.png')}`);
+}
+
 async function main(): Promise<void> {
     const opts = options(process.argv.slice(2));
     mkdirSync(opts.artifacts, { recursive: true });
@@ -407,14 +445,13 @@ async function main(): Promise<void> {
         );
         say(`screenshot: ${await w.screenshot(opts.artifacts, 'missing-server.png')}`);
 
-        // Recording (issue 6) is not in the server yet; once it advertises `tracer.record`, the
-        // step "Record on the C example shows counts on the right lines" belongs here.
         const commands = await advertisedCommands(opts.server, opts.workspace);
-        const skip = commands.includes('tracer.record')
-            ? 'record shows counts (SKIPPED: tracer-lsp advertises tracer.record, but this step is not written yet; issue 8)'
-            : 'record shows counts (SKIPPED: tracer-lsp does not advertise tracer.record yet; issue 6)';
-        skipped.push(skip);
-        say(`skip: ${skip}`);
+        if (!commands.includes('tracer.record')) {
+            throw new Error(`tracer-lsp does not advertise tracer.record: ${JSON.stringify(commands)}`);
+        }
+        await step('Tracer: Record… on the C example shows the exact count of every probe-site line', () =>
+            recordShowsCounts(w, opts, opts.artifacts),
+        );
     } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
         say(`FAILED: ${message}`);

@@ -481,10 +481,10 @@ impl<'a> Recognizer<'a> {
             };
             match first.text.as_ref() {
                 "TP_PROTO" if dialect != Dialect::Ust => p.params = payload::proto_params(inner),
-                "TP_ARGS" | "LTTNG_UST_TP_ARGS" if dialect == Dialect::Ust => {
+                "TP_ARGS" | "LTTNG_UST_TP_ARGS" | "TRACER_ARGS" if dialect == Dialect::Ust => {
                     p.params = payload::ust_args_params(inner)
                 }
-                "TP_STRUCT__entry" | "TP_FIELDS" | "LTTNG_UST_TP_FIELDS" => {
+                "TP_STRUCT__entry" | "TP_FIELDS" | "LTTNG_UST_TP_FIELDS" | "TRACER_FIELDS" => {
                     p.fields = payload::fields(inner)
                 }
                 "TP_printk" => {

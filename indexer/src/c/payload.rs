@@ -119,7 +119,8 @@ fn field(kind: &str, args: &[String]) -> Option<Field> {
     }
     let base = kind
         .strip_prefix("ctf_")
-        .or_else(|| kind.strip_prefix("lttng_ust_field_"))?;
+        .or_else(|| kind.strip_prefix("lttng_ust_field_"))
+        .or_else(|| kind.strip_prefix("tracer_field_"))?;
     let base = base.strip_prefix("user_").unwrap_or(base);
     let base = base.strip_suffix("_nowrite").unwrap_or(base);
     if base.starts_with("string") {

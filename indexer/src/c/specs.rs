@@ -76,10 +76,13 @@ pub(crate) fn decl_spec(name: &str) -> Option<DeclSpec> {
         | "DEFINE_EVENT_NOP"
         | "DEFINE_EVENT_WRITABLE" => spec(Instance, K, &[ClassName, Name]),
 
-        "TRACEPOINT_EVENT" => spec(Event, U, &[Provider, Name]),
-        "TRACEPOINT_EVENT_CLASS" => spec(Class, U, &[Provider, Name]),
-        "TRACEPOINT_EVENT_INSTANCE" => spec(Instance, U, &[Provider, ClassName, Name]),
-        "TRACEPOINT_LOGLEVEL" => spec(Loglevel, U, &[Provider, Name, Level]),
+        // LTTng-UST's names, and the same macros under tracer-core's C API names.
+        "TRACEPOINT_EVENT" | "TRACER_EVENT" => spec(Event, U, &[Provider, Name]),
+        "TRACEPOINT_EVENT_CLASS" | "TRACER_EVENT_CLASS" => spec(Class, U, &[Provider, Name]),
+        "TRACEPOINT_EVENT_INSTANCE" | "TRACER_EVENT_INSTANCE" => {
+            spec(Instance, U, &[Provider, ClassName, Name])
+        }
+        "TRACEPOINT_LOGLEVEL" | "TRACER_LOGLEVEL" => spec(Loglevel, U, &[Provider, Name, Level]),
 
         "LTTNG_TRACEPOINT_EVENT"
         | "LTTNG_TRACEPOINT_EVENT_CODE"
@@ -115,9 +118,13 @@ pub(crate) fn site_form<'a>(callee: &'a str) -> Option<(SiteForm, SiteNaming, &'
     use SiteForm::*;
     let args = |form| Some((form, SiteNaming::ProviderArgs, ""));
     match callee {
-        "tracepoint" | "lttng_ust_tracepoint" => return args(Tracepoint),
-        "do_tracepoint" | "lttng_ust_do_tracepoint" => return args(DoTracepoint),
-        "tracepoint_enabled" | "lttng_ust_tracepoint_enabled" => return args(TracepointEnabled),
+        "tracepoint" | "lttng_ust_tracepoint" | "tracer_tracepoint" => return args(Tracepoint),
+        "do_tracepoint" | "lttng_ust_do_tracepoint" | "tracer_do_tracepoint" => {
+            return args(DoTracepoint)
+        }
+        "tracepoint_enabled" | "lttng_ust_tracepoint_enabled" | "tracer_tracepoint_enabled" => {
+            return args(TracepointEnabled)
+        }
         "STAP_PROBEV" => return args(Sdt),
         _ => {}
     }
@@ -168,6 +175,7 @@ pub const NEEDLES: &[&str] = &[
     "DECLARE_EVENT_NOP",
     "TRACE_SYSTEM",
     "TRACEPOINT_",
+    "TRACER_EVENT",
     "trace_",
     "tracepoint",
     "DTRACE_PROBE",

@@ -3,6 +3,7 @@
 //! rename it. Answers are plain data (paths and byte ranges); the server turns them into LSP.
 
 pub mod completion;
+pub mod counts;
 pub mod diagnostics;
 mod fuzzy;
 pub mod rename;

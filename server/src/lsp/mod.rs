@@ -6,6 +6,7 @@
 
 mod convert;
 mod present;
+mod recording;
 mod transport;
 mod world;
 
@@ -45,6 +46,8 @@ struct ClientFeatures {
     work_done_progress: bool,
     snippets: bool,
     watch_registration: bool,
+    inlay_hint_refresh: bool,
+    code_lens_refresh: bool,
 }
 
 struct Backend {
@@ -52,9 +55,14 @@ struct Backend {
     world: Arc<World>,
     roots: std::sync::Mutex<Vec<PathBuf>>,
     features: std::sync::Mutex<ClientFeatures>,
+    recordings: recording::Recordings,
 }
 
 const SHOW_REFERENCES: &str = "tracer.showReferences";
+const RECORD: &str = "tracer.record";
+const STOP: &str = "tracer.stop";
+const OPEN_TRACE: &str = "tracer.openTrace";
+const CLEAR_COUNTS: &str = "tracer.clearCounts";
 const COMPLETION_LIMIT: usize = 200;
 const SYMBOL_LIMIT: usize = 200;
 
@@ -65,7 +73,16 @@ impl Backend {
             world: Arc::new(World::default()),
             roots: Default::default(),
             features: Default::default(),
+            recordings: Default::default(),
         }
+    }
+
+    fn first_root(&self) -> Option<PathBuf> {
+        self.roots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .first()
+            .cloned()
     }
 
     fn features(&self) -> ClientFeatures {
@@ -156,6 +173,38 @@ impl Backend {
         });
     }
 
+    /// Imports a CTF trace directory (ours or LTTng's) as the current counts.
+    async fn open_trace(&self, path: PathBuf) -> Result<Value> {
+        if !path.is_dir() {
+            return Err(RpcError::invalid_params(format!(
+                "{}: not a trace directory",
+                path.display()
+            )));
+        }
+        self.recordings.stop(None).await.ok();
+        let read = path.clone();
+        let counts = tokio::task::spawn_blocking(move || tracer_core::ctf::read::count(&read, 0))
+            .await
+            .map_err(|e| RpcError::invalid_params(e.to_string()))?;
+        let errors: Vec<String> = counts.errors.iter().map(|e| e.to_string()).collect();
+        for e in errors.iter().take(20) {
+            self.client
+                .log_message(MessageType::WARNING, format!("tracer-lsp: {e}"))
+                .await;
+        }
+        self.world
+            .set_trace_counts(crate::counts::trace_counts(&counts));
+        recording::publish_counts(&self.client, &self.world, self.features()).await;
+        let unmatched = self.world.attribution().unmatched.len();
+        Ok(serde_json::json!({
+            "trace": path,
+            "events": counts.events,
+            "lost": counts.lost,
+            "unmatched": unmatched,
+            "errors": errors,
+        }))
+    }
+
     async fn register_watchers(&self) {
         if !self.features().watch_registration {
             return;
@@ -240,6 +289,18 @@ impl LanguageServer for Backend {
                 .and_then(|w| w.did_change_watched_files.as_ref())
                 .and_then(|d| d.dynamic_registration)
                 == Some(true),
+            inlay_hint_refresh: caps
+                .workspace
+                .as_ref()
+                .and_then(|w| w.inlay_hint.as_ref())
+                .and_then(|i| i.refresh_support)
+                == Some(true),
+            code_lens_refresh: caps
+                .workspace
+                .as_ref()
+                .and_then(|w| w.code_lens.as_ref())
+                .and_then(|c| c.refresh_support)
+                == Some(true),
         };
         let mut roots: Vec<PathBuf> = params
             .workspace_folders
@@ -298,12 +359,15 @@ impl LanguageServer for Backend {
                 code_lens_provider: Some(CodeLensOptions {
                     resolve_provider: Some(false),
                 }),
+                inlay_hint_provider: Some(OneOf::Left(true)),
                 rename_provider: Some(OneOf::Right(RenameOptions {
                     prepare_provider: Some(true),
                     work_done_progress_options: WorkDoneProgressOptions::default(),
                 })),
                 execute_command_provider: Some(ExecuteCommandOptions {
-                    commands: vec![SHOW_REFERENCES.to_string()],
+                    commands: [SHOW_REFERENCES, RECORD, STOP, OPEN_TRACE, CLEAR_COUNTS]
+                        .map(String::from)
+                        .to_vec(),
                     ..ExecuteCommandOptions::default()
                 }),
                 workspace: Some(WorkspaceServerCapabilities {
@@ -424,6 +488,8 @@ impl LanguageServer for Backend {
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        // Before the index lock: attributing takes it too.
+        let attribution = self.world.attribution();
         let ws = self.world.read();
         let Some((path, offset)) = locate(&ws, &params.text_document_position_params) else {
             return Ok(None);
@@ -432,9 +498,18 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         let roots = self.roots.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let Some(markdown) = present::hover(&ws, &present::Shown(&roots), &path, hit) else {
+        let Some(mut markdown) = present::hover(&ws, &present::Shown(&roots), &path, hit) else {
             return Ok(None);
         };
+        if let Hit::Site(site) = hit {
+            if let Some(c) = attribution
+                .sites
+                .iter()
+                .find(|c| c.path == path && c.name_range == site.name_range)
+            {
+                markdown.push_str(&present::count_markdown(c));
+            }
+        }
         let range = ws.file(&path).map(|entry| {
             let r = match hit {
                 Hit::Site(s) => s.name_range,
@@ -517,6 +592,29 @@ impl LanguageServer for Backend {
         let Some(entry) = ws.file(&path) else {
             return Ok(None);
         };
+        let totals = self.world.attribution().events;
+        let recorded = |e: &indexer::EventDecl| -> Option<u64> {
+            let name = format!("{}:{}", e.system.as_deref().unwrap_or(""), e.name);
+            totals.get(&name).copied()
+        };
+        // Also on implicit declarations (a Rust event's first site): the total is news there.
+        let count_lenses: Vec<CodeLens> = entry
+            .index
+            .events
+            .iter()
+            .filter_map(|e| {
+                let n = recorded(e)?;
+                Some(CodeLens {
+                    range: convert::range(entry, e.name_range),
+                    command: Some(Command {
+                        title: format!("● {} events recorded", crate::thousands(n)),
+                        command: String::new(),
+                        arguments: None,
+                    }),
+                    data: None,
+                })
+            })
+            .collect();
         let lenses = entry
             .index
             .events
@@ -555,8 +653,46 @@ impl LanguageServer for Backend {
                     data: None,
                 }
             })
+            .chain(count_lenses)
             .collect();
         Ok(Some(lenses))
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        let Some(path) = convert::path_of(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        let attribution = self.world.attribution();
+        let ws = self.world.read();
+        let Some(entry) = ws.file(&path) else {
+            return Ok(None);
+        };
+        let mut by_line: std::collections::BTreeMap<u32, (u64, f64, usize)> = Default::default();
+        for s in attribution.sites.iter().filter(|s| s.path == path) {
+            let e = by_line.entry(s.line).or_default();
+            e.0 += s.count;
+            e.1 += s.rate;
+            e.2 = e.2.max(if s.exact { 1 } else { s.shared_by });
+        }
+        let hints = by_line
+            .into_iter()
+            .filter(|(line, _)| *line >= params.range.start.line && *line <= params.range.end.line)
+            .map(|(line, (count, rate, shared))| {
+                let text = entry.text.lines().nth(line as usize).unwrap_or("");
+                let end = text.encode_utf16().count() as u32;
+                InlayHint {
+                    position: Position::new(line, end),
+                    label: InlayHintLabel::String(present::count_label(count, rate, shared)),
+                    kind: None,
+                    text_edits: None,
+                    tooltip: None,
+                    padding_left: Some(true),
+                    padding_right: None,
+                    data: None,
+                }
+            })
+            .collect();
+        Ok(Some(hints))
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
@@ -564,6 +700,55 @@ impl LanguageServer for Backend {
             // Clients with their own references view handle this command themselves; others
             // get the locations back.
             SHOW_REFERENCES => Ok(params.arguments.get(2).cloned()),
+            RECORD => {
+                let arg = params.arguments.first().cloned().unwrap_or(Value::Null);
+                let record: recording::RecordParams = serde_json::from_value(arg).map_err(|e| {
+                    RpcError::invalid_params(format!(
+                        "tracer.record takes {{command: [program, args...], cwd?, env?, mode?, enable?}}: {e}"
+                    ))
+                })?;
+                let token = params.work_done_progress_params.work_done_token;
+                let id = self
+                    .recordings
+                    .start(
+                        self.client.clone(),
+                        self.world.clone(),
+                        self.features(),
+                        record,
+                        token,
+                        self.first_root(),
+                    )
+                    .map_err(RpcError::invalid_params)?;
+                Ok(Some(recording::record_answer(id)))
+            }
+            STOP => {
+                let id = params
+                    .arguments
+                    .first()
+                    .and_then(|a| a.get("id"))
+                    .and_then(Value::as_u64);
+                self.recordings
+                    .stop(id)
+                    .await
+                    .map_err(RpcError::invalid_params)?;
+                Ok(None)
+            }
+            OPEN_TRACE => {
+                let path = params
+                    .arguments
+                    .first()
+                    .and_then(|a| a.get("path"))
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| RpcError::invalid_params("tracer.openTrace takes {path}"))?;
+                let summary = self.open_trace(PathBuf::from(path)).await?;
+                Ok(Some(summary))
+            }
+            CLEAR_COUNTS => {
+                self.recordings.stop(None).await.ok();
+                self.world.set_trace_counts(Vec::new());
+                recording::publish_counts(&self.client, &self.world, self.features()).await;
+                Ok(None)
+            }
             other => Err(RpcError::invalid_params(format!(
                 "unknown command `{other}`"
             ))),

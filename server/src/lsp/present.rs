@@ -286,3 +286,76 @@ pub fn diagnostic(entry: &FileEntry, d: IndexDiagnostic) -> Diagnostic {
         ..Diagnostic::default()
     }
 }
+
+/// The inlay hint at the end of a probe-site line: `● 12,345 (3.2k/s)`.
+pub fn count_label(count: u64, rate: f64, shared_by: usize) -> String {
+    let mut s = format!("● {}", crate::thousands(count));
+    if rate >= 0.05 {
+        s.push_str(&format!(" ({}/s)", crate::record::short_rate(rate)));
+    }
+    if shared_by > 1 {
+        s.push_str(&format!(" shared by {shared_by} sites"));
+    }
+    s
+}
+
+/// What hover adds on a site with counts: count, rate, lost, last payloads.
+pub fn count_markdown(c: &indexer::query::counts::SiteCount) -> String {
+    let mut s = format!(
+        "\n\n---\n**Recorded:** {} events",
+        crate::thousands(c.count)
+    );
+    if c.rate >= 0.05 {
+        s.push_str(&format!(", {}/s", crate::record::short_rate(c.rate)));
+    }
+    if c.lost > 0 {
+        s.push_str(&format!(
+            ", {} lost in its stream",
+            crate::thousands(c.lost)
+        ));
+    }
+    if !c.exact {
+        s.push_str(&format!(
+            " (the event's total: the trace has no call sites; shared by {} sites)",
+            c.shared_by
+        ));
+    }
+    if let (Some(first), Some(last)) = (c.first_ns, c.last_ns) {
+        s.push_str(&format!(
+            "\n\nfirst {}, last {} (UTC)",
+            time_of_day(first),
+            time_of_day(last)
+        ));
+    }
+    if !c.payloads.is_empty() {
+        s.push_str("\n\nLast payloads:\n```\n");
+        for p in &c.payloads {
+            s.push_str(p);
+            s.push('\n');
+        }
+        s.push_str("```");
+    }
+    s
+}
+
+/// `HH:MM:SS.mmm` (UTC) of a Unix time in nanoseconds.
+fn time_of_day(ns: i128) -> String {
+    let ms = ns.div_euclid(1_000_000);
+    let day_ms = ms.rem_euclid(86_400_000);
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        day_ms / 3_600_000,
+        day_ms / 60_000 % 60,
+        day_ms / 1000 % 60,
+        day_ms % 1000
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_of_day_are_utc_with_milliseconds() {
+        assert_eq!(super::time_of_day(0), "00:00:00.000");
+        assert_eq!(super::time_of_day(90_061_500_000_000), "01:01:01.500");
+    }
+}

@@ -13,11 +13,13 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use indexer::query::counts::{Attribution, TraceCount};
 use indexer::query::diagnostics::DiagnosticOptions;
 use indexer::{Language, LineIndex, WorkspaceIndex};
 use tower_lsp_server::ls_types::TextDocumentContentChangeEvent;
 
 use super::convert;
+use super::recording::LineCount;
 
 #[derive(Default)]
 pub struct World {
@@ -27,6 +29,16 @@ pub struct World {
     pub diagnostics: RwLock<DiagnosticOptions>,
     /// Set once every workspace folder has been indexed.
     pub ready: AtomicBool,
+    /// Counts of the current recording or imported trace.
+    traces: RwLock<TraceState>,
+    /// The `tracer/counts` lines last sent per document.
+    sent: Mutex<HashMap<String, Vec<LineCount>>>,
+}
+
+/// The counts the editor shows.
+#[derive(Default, Clone)]
+pub struct TraceState {
+    pub counts: Vec<TraceCount>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -110,6 +122,60 @@ impl World {
         }
         *self.write() = loaded;
         self.ready.store(true, Ordering::Release);
+    }
+
+    /// Replaces the counts the editor shows.
+    pub fn set_trace_counts(&self, counts: Vec<TraceCount>) {
+        *self.traces.write().unwrap_or_else(|p| p.into_inner()) = TraceState { counts };
+    }
+
+    pub fn trace_state(&self) -> TraceState {
+        self.traces
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The counts on the index's probe sites now.
+    pub fn attribution(&self) -> Attribution {
+        let state = self.trace_state();
+        if state.counts.is_empty() {
+            return Attribution::default();
+        }
+        self.read().attribute_counts(&state.counts)
+    }
+
+    /// `tracer/counts` lines per document.
+    pub fn counts_by_path(&self) -> HashMap<String, Vec<LineCount>> {
+        let mut out: HashMap<String, Vec<LineCount>> = HashMap::new();
+        for s in self.attribution().sites {
+            out.entry(s.path).or_default().push(LineCount {
+                line: s.line,
+                count: s.count,
+                rate: (s.rate * 10.0).round() / 10.0,
+            });
+        }
+        out
+    }
+
+    /// The documents whose `tracer/counts` lines changed since the last call (empty lines for
+    /// documents that no longer have counts), remembered as sent.
+    pub fn take_changed_counts(&self) -> Vec<(String, Vec<LineCount>)> {
+        let now = self.counts_by_path();
+        let mut sent = lock(&self.sent);
+        let mut changed: Vec<(String, Vec<LineCount>)> = now
+            .iter()
+            .filter(|(p, l)| sent.get(*p) != Some(l))
+            .map(|(p, l)| (p.clone(), l.clone()))
+            .collect();
+        changed.extend(
+            sent.keys()
+                .filter(|p| !now.contains_key(*p))
+                .map(|p| (p.clone(), Vec::new())),
+        );
+        changed.sort_by(|a, b| a.0.cmp(&b.0));
+        *sent = now;
+        changed
     }
 
     pub fn open_paths(&self) -> Vec<String> {

@@ -10,8 +10,8 @@
 use crate::clock::TraceClock;
 use crate::ctf::header::TSDL_EVENT_HEADER;
 use crate::ctf::packet::{TSDL_PACKET_CONTEXT, TSDL_PACKET_HEADER};
-use crate::field::{FieldDesc, FieldType, Scalar};
-use crate::registry::EventClass;
+use crate::field::Scalar;
+use crate::schema::{EnumLabel, EventSchema, FieldKind, FieldSchema};
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -19,12 +19,14 @@ use std::sync::Arc;
 pub struct TraceDescription<'a> {
     /// Trace UUID.
     pub uuid: [u8; 16],
+    /// Clock UUID: the same in every trace of one recording, so readers merge them.
+    pub clock_uuid: [u8; 16],
     /// The trace clock.
     pub clock: &'a TraceClock,
     /// Stream classes: (stream id, channel name).
     pub channels: &'a [(u32, &'a str)],
     /// Event classes; each is declared once per stream class.
-    pub classes: &'a [Arc<EventClass>],
+    pub classes: &'a [Arc<EventSchema>],
     /// Extra `env` entries (name, value).
     pub env: &'a [(&'a str, EnvValue)],
 }
@@ -92,61 +94,75 @@ pub fn callsite_uri(file: &str, line: u32, function: &str) -> String {
     )
 }
 
-fn scalar(s: Scalar) -> String {
+fn scalar(s: Scalar, hex: bool, text: bool) -> String {
     match s {
         Scalar::Int { bits, signed } => {
-            format!("integer {{ size = {bits}; align = 8; signed = {signed}; }}")
+            let base = if hex { " base = 16;" } else { "" };
+            let enc = if text && bits == 8 {
+                " encoding = UTF8;"
+            } else {
+                ""
+            };
+            format!("integer {{ size = {bits}; align = 8; signed = {signed};{base}{enc} }}")
         }
         Scalar::F32 => "floating_point { exp_dig = 8; mant_dig = 24; align = 8; }".into(),
         Scalar::F64 => "floating_point { exp_dig = 11; mant_dig = 53; align = 8; }".into(),
     }
 }
 
+fn enum_entries(labels: &[EnumLabel]) -> String {
+    let mut body: Vec<String> = labels
+        .iter()
+        .map(|l| {
+            if l.start == l.end {
+                format!("{} = {}", quoted(&l.label), l.start)
+            } else {
+                format!("{} = {} ... {}", quoted(&l.label), l.start, l.end)
+            }
+        })
+        .collect();
+    if body.is_empty() {
+        body.push("\"\" = 0".into());
+    }
+    body.join(", ")
+}
+
 /// Field declarations. Names get a `_` prefix, which CTF readers strip, so a field may be
 /// called like a TSDL keyword (`id`, `length`).
-fn field(out: &mut String, f: &FieldDesc) {
-    let n = f.name;
-    match f.ty {
-        FieldType::Scalar(s) => {
-            let _ = writeln!(out, "\t\t{} _{n};", scalar(s));
+fn field(out: &mut String, f: &FieldSchema) {
+    let n = &f.name;
+    let _ = match &f.kind {
+        FieldKind::Number { ty, hex } => writeln!(out, "\t\t{} _{n};", scalar(*ty, *hex, false)),
+        FieldKind::Bool => writeln!(
+            out,
+            "\t\tenum : integer {{ size = 8; align = 8; signed = false; }} {{ \"false\" = 0, \"true\" = 1 }} _{n};"
+        ),
+        FieldKind::Str => writeln!(out, "\t\tstring {{ encoding = UTF8; }} _{n};"),
+        FieldKind::Array { elem, len, text } => {
+            writeln!(out, "\t\t{} _{n}[{len}];", scalar(*elem, false, *text))
         }
-        FieldType::Bool => {
-            let _ = writeln!(
-                out,
-                "\t\tenum : integer {{ size = 8; align = 8; signed = false; }} {{ \"false\" = 0, \"true\" = 1 }} _{n};"
-            );
-        }
-        FieldType::Str => {
-            let _ = writeln!(out, "\t\tstring {{ encoding = UTF8; }} _{n};");
-        }
-        FieldType::Array(s, len) => {
-            let _ = writeln!(out, "\t\t{} _{n}[{len}];", scalar(s));
-        }
-        FieldType::Sequence(s) => {
-            let _ = writeln!(out, "\t\tuint32_t __{n}_length;");
-            let _ = writeln!(out, "\t\t{} _{n}[__{n}_length];", scalar(s));
-        }
-        FieldType::Enum { repr, labels } => {
-            let mut body: Vec<String> = labels
-                .iter()
-                .map(|(l, v)| format!("{} = {v}", quoted(l)))
-                .collect();
-            if body.is_empty() {
-                body.push("\"\" = 0".into());
-            }
-            let _ = writeln!(
-                out,
-                "\t\tenum : {} {{ {} }} _{n};",
-                scalar(repr),
-                body.join(", ")
-            );
-        }
-    }
+        FieldKind::Sequence {
+            elem,
+            len_bits,
+            text,
+        } => writeln!(
+            out,
+            "\t\tinteger {{ size = {len_bits}; align = 8; signed = false; }} __{n}_length;\n\t\t{} _{n}[__{n}_length];",
+            scalar(*elem, false, *text)
+        ),
+        FieldKind::Enum { repr, labels } => writeln!(
+            out,
+            "\t\tenum : {} {{ {} }} _{n};",
+            scalar(*repr, false, false),
+            enum_entries(labels)
+        ),
+    };
 }
 
 /// The complete metadata text.
 pub fn tsdl(d: &TraceDescription<'_>) -> String {
     let uuid = uuid_string(&d.uuid);
+    let clock_uuid = uuid_string(&d.clock_uuid);
     let mut o = String::from("/* CTF 1.8 */\n\n");
     for (name, size, signed) in [
         ("uint8_t", 8, false),
@@ -178,7 +194,7 @@ pub fn tsdl(d: &TraceDescription<'_>) -> String {
     };
     let _ = write!(
         o,
-        "clock {{\n\tname = \"monotonic\";\n\tuuid = \"{uuid}\";\n\tdescription = \"{source}\";\n\tfreq = {};\n\tprecision = 1;\n\toffset_s = {};\n\toffset = {};\n\tabsolute = FALSE;\n}};\n\n",
+        "clock {{\n\tname = \"monotonic\";\n\tuuid = \"{clock_uuid}\";\n\tdescription = \"{source}\";\n\tfreq = {};\n\tprecision = 1;\n\toffset_s = {};\n\toffset = {};\n\tabsolute = FALSE;\n}};\n\n",
         c.freq, c.offset_s, c.offset_ticks
     );
     o.push_str("typealias integer { size = 64; align = 8; signed = false; map = clock.monotonic.value; } := uint64_clock_monotonic_t;\n\n");
@@ -190,14 +206,13 @@ pub fn tsdl(d: &TraceDescription<'_>) -> String {
     }
     for (sid, _) in d.channels {
         for ec in d.classes {
-            let s = ec.site;
             let _ = write!(
                 o,
                 "event {{\n\tname = {};\n\tid = {};\n\tstream_id = {sid};\n\tloglevel = {};\n\tmodel.emf.uri = {};\n\tfields := struct {{\n",
-                quoted(&s.full_name()),
+                quoted(&ec.full_name()),
                 ec.id,
-                s.level as u32,
-                quoted(&callsite_uri(s.file, s.line, &ec.function)),
+                ec.level,
+                quoted(&callsite_uri(&ec.file, ec.line, &ec.function)),
             );
             for f in &ec.fields {
                 field(&mut o, f);

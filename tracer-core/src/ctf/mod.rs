@@ -1,12 +1,14 @@
 //! CTF 1.8 output: the event header ([`header`]), packet header and context ([`packet`]), TSDL
 //! metadata ([`metadata`]), and [`walk_events`], the minimal reader the consumer needs to cut a
-//! sub-buffer that is still being written into a packet.
+//! sub-buffer that is still being written into a packet. [`read`] is the full reader, for any
+//! CTF 1.8 trace (LTTng's included).
 
 pub mod header;
 pub mod metadata;
 pub mod packet;
+pub mod read;
 
-use crate::registry::EventClass;
+use crate::schema::EventSchema;
 use std::sync::Arc;
 
 /// How far [`walk_events`] got.
@@ -23,7 +25,28 @@ pub struct Walk {
 /// Decodes the events in `bytes`, starting from clock value `clock`, as a CTF reader would.
 /// Stops before the first event it cannot decode (unknown id, cut short), so the prefix it
 /// reports is always a valid packet body.
-pub fn walk_events(bytes: &[u8], clock: u64, classes: &[Arc<EventClass>]) -> Walk {
+pub fn walk_events(bytes: &[u8], clock: u64, classes: &[Arc<EventSchema>]) -> Walk {
+    walk_events_with(bytes, clock, classes, |_| {})
+}
+
+/// One complete event met by [`walk_events_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventSpan {
+    /// Event-class id.
+    pub id: u32,
+    /// Its clock value.
+    pub clock: u64,
+    /// Where its payload starts and ends in the walked bytes.
+    pub payload: (usize, usize),
+}
+
+/// [`walk_events`], calling `seen` for every complete event.
+pub fn walk_events_with(
+    bytes: &[u8],
+    clock: u64,
+    classes: &[Arc<EventSchema>],
+    mut seen: impl FnMut(EventSpan),
+) -> Walk {
     let mut w = Walk {
         events: 0,
         clock,
@@ -37,9 +60,10 @@ pub fn walk_events(bytes: &[u8], clock: u64, classes: &[Arc<EventClass>]) -> Wal
         let Some(class) = classes.get(id as usize) else {
             break;
         };
+        let start = pos;
         let mut ok = true;
         for f in &class.fields {
-            match f.ty.skip(bytes, pos) {
+            match f.kind.skip(bytes, pos) {
                 Some(p) => pos = p,
                 None => {
                     ok = false;
@@ -50,6 +74,11 @@ pub fn walk_events(bytes: &[u8], clock: u64, classes: &[Arc<EventClass>]) -> Wal
         if !ok {
             break;
         }
+        seen(EventSpan {
+            id,
+            clock,
+            payload: (start, pos),
+        });
         w = Walk {
             events: w.events + 1,
             clock,

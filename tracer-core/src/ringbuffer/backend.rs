@@ -1,18 +1,19 @@
 //! Sub-buffer memory of one stream: a single mapping that holds a `#[repr(C)]` header, one
 //! [`SlotControl`] per sub-buffer and the sub-buffers themselves, addressed by offsets only.
 //!
-//! Nothing in the mapping points to the heap, so the same layout can later be a shared mapping
-//! handed to a consumer process, which would find committed data even if the traced program
-//! died. The mapping is populated up front so the writer's first pass over the buffer takes no
+//! Nothing in the mapping points to the heap, so the same layout is a shared mapping (a sealed
+//! memfd) when a recorder in another process consumes the stream: it finds the committed data
+//! even after the traced program died. The mapping is populated up front so the writer's first pass over the buffer takes no
 //! page faults.
 
 use super::config::ChannelConfig;
 use super::slot::SlotControl;
+use crate::shm::Mapping;
 use crate::sync::{AtomicU64, Ordering::Relaxed};
 use std::io;
-use std::ptr::NonNull;
+use std::os::fd::{BorrowedFd, OwnedFd};
 
-/// `"TCRB"`: marks a stream mapping (checked by a future out-of-process consumer).
+/// `"TCRB"`: marks a stream mapping (checked by a recorder attaching to it).
 pub const STREAM_MAGIC: u32 = 0x5443_5242;
 /// Version of the mapping layout below.
 pub const LAYOUT_VERSION: u32 = 1;
@@ -50,56 +51,47 @@ const PAGE: usize = 4096;
 /// [`SlotControl`] protocol; this type only hands out addresses.
 #[derive(Debug)]
 pub struct RingBuffer {
-    base: NonNull<u8>,
-    len: usize,
+    mem: Mapping,
     subbuf_size: usize,
     subbuf_count: usize,
     data_offset: usize,
 }
 
-// SAFETY: the mapping is owned by this value; concurrent access to its bytes is coordinated by
-// the slot protocol (see `slot.rs`), and the header and control words are atomics.
-unsafe impl Send for RingBuffer {}
-// SAFETY: as above; shared references only expose atomics and raw addresses.
-unsafe impl Sync for RingBuffer {}
+/// Offset of the first sub-buffer and total length of a stream mapping for `cfg`.
+fn layout(subbuf_size: usize, n: usize) -> io::Result<(usize, usize)> {
+    let ctl = std::mem::size_of::<StreamHeader>() + n * std::mem::size_of::<SlotControl>();
+    let data_offset = ctl.div_ceil(PAGE) * PAGE;
+    let len = n
+        .checked_mul(subbuf_size)
+        .and_then(|d| d.checked_add(data_offset))
+        .ok_or_else(|| io::Error::other("ring buffer size overflows"))?;
+    Ok((data_offset, len))
+}
 
 impl RingBuffer {
-    /// Maps and initialises a stream for a (validated) channel configuration.
+    /// Maps and initialises a stream in private memory for a (validated) configuration.
     pub fn new(cfg: &ChannelConfig) -> io::Result<Self> {
+        let (data_offset, len) = layout(cfg.subbuf_size, cfg.subbuf_count)?;
+        Ok(Self::init(Mapping::anonymous(len)?, cfg, data_offset))
+    }
+
+    /// Like [`RingBuffer::new`], in a sealed memfd whose descriptor
+    /// ([`RingBuffer::shared_fd`]) a recorder in another process maps with
+    /// [`RingBuffer::attach`].
+    pub fn new_shared(cfg: &ChannelConfig) -> io::Result<Self> {
+        let (data_offset, len) = layout(cfg.subbuf_size, cfg.subbuf_count)?;
+        let mem = Mapping::memfd(c"tracer-stream", len, true)?;
+        Ok(Self::init(mem, cfg, data_offset))
+    }
+
+    fn init(mem: Mapping, cfg: &ChannelConfig, data_offset: usize) -> Self {
         let n = cfg.subbuf_count;
-        let ctl = std::mem::size_of::<StreamHeader>() + n * std::mem::size_of::<SlotControl>();
-        let data_offset = ctl.div_ceil(PAGE) * PAGE;
-        let len = n
-            .checked_mul(cfg.subbuf_size)
-            .and_then(|d| d.checked_add(data_offset))
-            .ok_or_else(|| io::Error::other("ring buffer size overflows"))?;
-        // SAFETY: anonymous mapping with no address hint; the result is checked below.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_POPULATE,
-                -1,
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
-        let base =
-            NonNull::new(p.cast::<u8>()).ok_or_else(|| io::Error::other("mmap gave null"))?;
-        let rb = RingBuffer {
-            base,
-            len,
-            subbuf_size: cfg.subbuf_size,
-            subbuf_count: n,
-            data_offset,
-        };
-        // SAFETY: the mapping is fresh, page-aligned (so aligned for the 64-byte headers) and
-        // large enough for the header and `n` slots; nobody else can see it yet.
+        let base = mem.as_ptr();
+        // SAFETY: the mapping is fresh, zeroed, page-aligned (so aligned for the 64-byte
+        // headers) and large enough for the header and `n` slots (`layout`); nobody else can
+        // see it yet.
         unsafe {
-            base.as_ptr().cast::<StreamHeader>().write(StreamHeader {
+            base.cast::<StreamHeader>().write(StreamHeader {
                 magic: STREAM_MAGIC,
                 layout_version: LAYOUT_VERSION,
                 subbuf_size: cfg.subbuf_size as u32,
@@ -111,20 +103,61 @@ impl RingBuffer {
                 last_ts: AtomicU64::new(0),
             });
             let slots = base
-                .as_ptr()
                 .add(std::mem::size_of::<StreamHeader>())
                 .cast::<SlotControl>();
             for i in 0..n {
                 slots.add(i).write(SlotControl::new(i as u64));
             }
         }
-        Ok(rb)
+        RingBuffer {
+            mem,
+            subbuf_size: cfg.subbuf_size,
+            subbuf_count: n,
+            data_offset,
+        }
+    }
+
+    /// Maps a stream another process created for a channel of shape `cfg`. The sizes come
+    /// from `cfg` (what the recorder asked for), never from the shared header, and the header
+    /// must agree with them; the memfd must be sealed and exactly as large as the layout.
+    pub fn attach(fd: OwnedFd, cfg: &ChannelConfig) -> io::Result<Self> {
+        let (data_offset, len) = layout(cfg.subbuf_size, cfg.subbuf_count)?;
+        let mem = Mapping::map_fd(fd, Some(len))?;
+        // SAFETY: the mapping holds at least a header (checked length); the fields read are
+        // plain integers whatever their value.
+        let h = unsafe { &*mem.as_ptr().cast::<StreamHeader>() };
+        if h.magic != STREAM_MAGIC
+            || h.layout_version != LAYOUT_VERSION
+            || h.subbuf_size as usize != cfg.subbuf_size
+            || h.subbuf_count as usize != cfg.subbuf_count
+            || h.data_offset as usize != data_offset
+        {
+            return Err(io::Error::other(
+                "shared stream header does not match the channel",
+            ));
+        }
+        Ok(RingBuffer {
+            mem,
+            subbuf_size: cfg.subbuf_size,
+            subbuf_count: cfg.subbuf_count,
+            data_offset,
+        })
+    }
+
+    /// The memfd of a shared stream.
+    pub fn shared_fd(&self) -> Option<BorrowedFd<'_>> {
+        self.mem.fd()
+    }
+
+    /// Gives the mapping up without unmapping it (see [`Mapping::leak`]).
+    pub fn leak(self) {
+        self.mem.leak();
     }
 
     /// The stream header.
     pub fn header(&self) -> &StreamHeader {
         // SAFETY: initialised in `new`, lives as long as the mapping.
-        unsafe { &*self.base.as_ptr().cast::<StreamHeader>() }
+        unsafe { &*self.mem.as_ptr().cast::<StreamHeader>() }
     }
 
     /// Control words of sub-buffer `seq`.
@@ -134,7 +167,7 @@ impl RingBuffer {
         // SAFETY: `i < subbuf_count` and the slots were initialised in `new`.
         unsafe {
             &*self
-                .base
+                .mem
                 .as_ptr()
                 .add(std::mem::size_of::<StreamHeader>())
                 .cast::<SlotControl>()
@@ -149,7 +182,7 @@ impl RingBuffer {
         let i = seq as usize & (self.subbuf_count - 1);
         // SAFETY: the offset stays inside the mapping (`data_offset + count * size <= len`).
         unsafe {
-            self.base
+            self.mem
                 .as_ptr()
                 .add(self.data_offset + i * self.subbuf_size)
         }
@@ -181,14 +214,6 @@ impl RingBuffer {
     /// Events lost so far on this stream.
     pub fn lost(&self) -> u64 {
         self.header().lost.load(Relaxed)
-    }
-}
-
-impl Drop for RingBuffer {
-    fn drop(&mut self) {
-        // SAFETY: unmaps exactly the region mapped in `new`; no reference into it outlives
-        // `self` (all accessors borrow `self`).
-        unsafe { libc::munmap(self.base.as_ptr().cast(), self.len) };
     }
 }
 

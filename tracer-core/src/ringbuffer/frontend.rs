@@ -28,6 +28,11 @@ pub struct StreamWriter {
     subbuf_size: usize,
     prev_ts: u64,
     events: u64,
+    /// Bytes and time of the event between `reserve` and `commit`.
+    pending: (usize, u64),
+    /// The process that adopted the stream: a forked child must not touch its parent's
+    /// shared buffers when it drops the writer it inherited.
+    pid: u32,
 }
 
 impl StreamWriter {
@@ -50,6 +55,8 @@ impl StreamWriter {
             subbuf_size,
             prev_ts,
             events: 0,
+            pending: (0, 0),
+            pid: std::process::id(),
         })
     }
 
@@ -63,29 +70,51 @@ impl StreamWriter {
         payload_len: usize,
         fill: &impl Fn(&mut PayloadWriter<'_>),
     ) -> bool {
+        let Some(payload) = self.reserve(id, ts, payload_len) else {
+            return false;
+        };
+        // SAFETY: `reserve` returned `payload_len` writable bytes that are ours until commit.
+        let buf = unsafe { std::slice::from_raw_parts_mut(payload, payload_len) };
+        let mut w = PayloadWriter::new(buf);
+        fill(&mut w);
+        self.commit(w.is_complete())
+    }
+
+    /// Writes the header of an event of class `id` at `ts` and returns where its `payload_len`
+    /// payload bytes go; they stay the writer's until [`StreamWriter::commit`]. `None` when the
+    /// event is dropped (counted lost).
+    #[inline(always)]
+    pub fn reserve(&mut self, id: u32, ts: u64, payload_len: usize) -> Option<*mut u8> {
         // Readers need non-decreasing times within a stream; a thread that migrated to a CPU
         // whose counter lags by a few ticks gets its previous time instead.
         let ts = ts.max(self.prev_ts);
         let mut hlen = header_len(id, ts - self.prev_ts);
         if !self.open || self.pos + hlen + payload_len > self.subbuf_size {
             if !self.switch(ts, header_len(id, 0) + payload_len) {
-                return false;
+                return None;
             }
             hlen = header_len(id, 0);
         }
-        let total = hlen + payload_len;
         // SAFETY: the slot is open and ours: bytes from `pos` to the end of the sub-buffer are
         // beyond the published commit offset, so the consumer does not read them, and
-        // `pos + total <= subbuf_size` was checked above (or by `switch`, which resets `pos`).
-        let buf = unsafe { std::slice::from_raw_parts_mut(self.data.add(self.pos), total) };
-        let (head, payload) = buf.split_at_mut(hlen);
+        // `pos + hlen + payload_len <= subbuf_size` was checked above (or by `switch`, which
+        // resets `pos`).
+        let head = unsafe { std::slice::from_raw_parts_mut(self.data.add(self.pos), hlen) };
         write_header(head, hlen, id, ts);
-        let mut w = PayloadWriter::new(payload);
-        fill(&mut w);
-        if !w.is_complete() {
+        self.pending = (hlen + payload_len, ts);
+        // SAFETY: in bounds, as above.
+        Some(unsafe { self.data.add(self.pos + hlen) })
+    }
+
+    /// Publishes the event [`StreamWriter::reserve`] began, or drops it (counted lost) when
+    /// its payload is not `complete`. Returns whether it was recorded.
+    #[inline(always)]
+    pub fn commit(&mut self, complete: bool) -> bool {
+        if !complete {
             self.lose(1);
             return false;
         }
+        let (total, ts) = self.pending;
         self.pos += total;
         self.prev_ts = ts;
         self.events += 1;
@@ -148,6 +177,9 @@ impl Drop for StreamWriter {
     /// The thread exits or moves to another channel: seal what it wrote and free the stream
     /// for adoption.
     fn drop(&mut self) {
+        if self.pid != std::process::id() {
+            return;
+        }
         if self.open {
             self.seal();
         }

@@ -1,0 +1,321 @@
+//! Trace counts as the editor and the command line show them: the CTF reader's per-class
+//! counts turned into [`TraceCount`]s (call site from our `model.emf.uri`, none for LTTng
+//! events), and the `tracer-lsp counts` / `tracer-lsp annotate` commands.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use indexer::query::counts::{Attribution, TraceCount};
+use indexer::WorkspaceIndex;
+use serde::Serialize;
+use tracer_core::ctf::read::{self, Counts};
+
+use crate::load;
+
+/// Decodes `%XX` escapes.
+fn unescape(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            if let Some(Ok(v)) = s.get(i + 1..i + 3).map(|h| u8::from_str_radix(h, 16)) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The (file, line) of a tracer-core `model.emf.uri` (`callsite?file=…&line=…&func=…`).
+pub fn callsite_of(uri: &str) -> Option<(String, u32)> {
+    let query = uri.strip_prefix("callsite?")?;
+    let mut file = None;
+    let mut line = None;
+    for kv in query.split('&') {
+        match kv.split_once('=') {
+            Some(("file", v)) => file = Some(unescape(v)),
+            Some(("line", v)) => line = v.parse().ok(),
+            _ => {}
+        }
+    }
+    Some((file?, line?))
+}
+
+/// `provider:event` split at the first colon (kernel events have no provider).
+fn split_name(name: &str) -> (String, String) {
+    match name.split_once(':') {
+        Some((p, e)) => (p.to_owned(), e.to_owned()),
+        None => (String::new(), name.to_owned()),
+    }
+}
+
+/// The reader's counts as trace counts (classes with no event left out).
+pub fn trace_counts(counts: &Counts) -> Vec<TraceCount> {
+    counts
+        .classes
+        .iter()
+        .filter(|c| c.count > 0)
+        .map(|c| {
+            let (provider, event) = split_name(&c.name);
+            TraceCount {
+                provider,
+                event,
+                location: c.emf_uri.as_deref().and_then(callsite_of),
+                count: c.count,
+                ..TraceCount::default()
+            }
+        })
+        .collect()
+}
+
+/// The counts of a recording, one per call site (summed over processes).
+pub fn snapshot_counts(snap: &tracer_core::RecordingSnapshot) -> Vec<TraceCount> {
+    let mut out: Vec<TraceCount> = Vec::new();
+    for p in &snap.processes {
+        for c in p.classes.iter().filter(|c| c.count > 0) {
+            let s = &c.schema;
+            let location = Some((s.file.clone(), s.line));
+            match out
+                .iter_mut()
+                .find(|t| t.location == location && t.event == s.event && t.provider == s.provider)
+            {
+                Some(t) => t.count += c.count,
+                None => out.push(TraceCount {
+                    provider: s.provider.clone(),
+                    event: s.event.clone(),
+                    location,
+                    count: c.count,
+                    lost: p.lost,
+                    payloads: c.payloads.clone(),
+                    first_ns: Some(c.first_ns),
+                    last_ns: Some(c.last_ns),
+                    ..TraceCount::default()
+                }),
+            }
+        }
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct EventJson {
+    system: String,
+    name: String,
+    count: u64,
+}
+
+#[derive(Serialize)]
+struct SiteJson {
+    file: String,
+    line: u32,
+    event: String,
+    count: u64,
+    exact: bool,
+}
+
+#[derive(Serialize)]
+struct CountsJson {
+    events: Vec<EventJson>,
+    sites: Vec<SiteJson>,
+    lost: u64,
+    errors: Vec<String>,
+}
+
+/// Counts per event over the whole trace, sorted by name.
+fn event_totals(counts: &[TraceCount]) -> Vec<EventJson> {
+    let mut totals: std::collections::BTreeMap<(String, String), u64> = Default::default();
+    for c in counts {
+        *totals
+            .entry((c.provider.clone(), c.event.clone()))
+            .or_default() += c.count;
+    }
+    totals
+        .into_iter()
+        .map(|((system, name), count)| EventJson {
+            system,
+            name,
+            count,
+        })
+        .collect()
+}
+
+fn sites_json(a: &Attribution) -> Vec<SiteJson> {
+    a.sites
+        .iter()
+        .map(|s| SiteJson {
+            file: s.path.clone(),
+            line: s.line + 1,
+            event: s.event.clone(),
+            count: s.count,
+            exact: s.exact,
+        })
+        .collect()
+}
+
+/// `tracer-lsp counts DIR --workspace WS [--json]`.
+pub fn counts_command(trace: &Path, workspace: Option<&Path>, json: bool) -> Result<()> {
+    if !trace.exists() {
+        bail!("{}: no such trace directory", trace.display());
+    }
+    let counts = read::count(trace, 0);
+    let traces = trace_counts(&counts);
+    let attribution = match workspace {
+        Some(ws) => {
+            let (index, _) = load::load_tree(ws, load::PathKeys::Relative, &|_, _| {})
+                .with_context(|| format!("cannot index {}", ws.display()))?;
+            index.attribute_counts(&traces)
+        }
+        None => Attribution::default(),
+    };
+    let errors: Vec<String> = counts.errors.iter().map(|e| e.to_string()).collect();
+    let mut out = std::io::stdout().lock();
+    if json {
+        let doc = CountsJson {
+            events: event_totals(&traces),
+            sites: sites_json(&attribution),
+            lost: counts.lost,
+            errors,
+        };
+        serde_json::to_writer(&mut out, &doc)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    for e in event_totals(&traces) {
+        let name = if e.system.is_empty() {
+            e.name.clone()
+        } else {
+            format!("{}:{}", e.system, e.name)
+        };
+        writeln!(out, "{name:<48} {:>14}", crate::thousands(e.count))?;
+    }
+    for s in sites_json(&attribution) {
+        let mark = if s.exact {
+            ""
+        } else {
+            "  (event total, shared)"
+        };
+        writeln!(
+            out,
+            "{}:{}  {}  {}{mark}",
+            s.file,
+            s.line,
+            s.event,
+            crate::thousands(s.count)
+        )?;
+    }
+    writeln!(
+        out,
+        "\n{} events, {} lost",
+        crate::thousands(counts.events),
+        crate::thousands(counts.lost)
+    )?;
+    for e in &errors {
+        writeln!(out, "error: {e}")?;
+    }
+    Ok(())
+}
+
+/// The source lines of the probe sites of `files` (all files with sites when empty), with
+/// their counts, like `git blame`.
+pub fn print_annotated(
+    ws: &WorkspaceIndex,
+    a: &Attribution,
+    files: &[PathBuf],
+    out: &mut impl Write,
+) -> Result<()> {
+    let wanted = |path: &str| {
+        files.is_empty()
+            || files
+                .iter()
+                .any(|f| Path::new(path).ends_with(f) || f.ends_with(path))
+    };
+    let mut paths: Vec<&str> = ws
+        .files()
+        .filter(|(p, e)| !e.index.sites.is_empty() && wanted(p))
+        .map(|(p, _)| p)
+        .collect();
+    paths.sort();
+    for path in paths {
+        let Some(entry) = ws.file(path) else {
+            continue;
+        };
+        writeln!(out, "{path}")?;
+        let mut lines: Vec<u32> = entry
+            .index
+            .sites
+            .iter()
+            .map(|s| entry.lines.line_of(s.name_range.start))
+            .collect();
+        lines.sort_unstable();
+        lines.dedup();
+        for line in lines {
+            let on_line: Vec<_> = a
+                .sites
+                .iter()
+                .filter(|s| s.path == path && s.line == line)
+                .collect();
+            let count: u64 = on_line.iter().map(|s| s.count).sum();
+            let shared = on_line.iter().any(|s| !s.exact);
+            let text = entry
+                .text
+                .lines()
+                .nth(line as usize)
+                .unwrap_or("")
+                .trim_end();
+            let mark = if shared { "*" } else { " " };
+            writeln!(
+                out,
+                "{:>12}{mark} {:>5} │ {text}",
+                crate::thousands(count),
+                line + 1
+            )?;
+        }
+        writeln!(out)?;
+    }
+    if a.sites.iter().any(|s| !s.exact) {
+        writeln!(
+            out,
+            "* the event's total, shared by all its sites (the trace has no call sites)"
+        )?;
+    }
+    for u in &a.unmatched {
+        let place = u
+            .location
+            .as_ref()
+            .map(|(f, l)| format!(" at {f}:{l}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "not in this workspace: {}:{}{place}  {}",
+            u.provider,
+            u.event,
+            crate::thousands(u.count)
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callsite_uris_decode() {
+        assert_eq!(
+            callsite_of("callsite?file=src/a%20b.c&line=7&func=m%3A%3Af"),
+            Some(("src/a b.c".to_owned(), 7))
+        );
+        assert_eq!(callsite_of("http://x"), None);
+        assert_eq!(
+            callsite_of("callsite?file=%zz&line=1"),
+            Some(("%zz".into(), 1))
+        );
+        assert_eq!(callsite_of("callsite?file=a%2"), None);
+    }
+}

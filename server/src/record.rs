@@ -1,0 +1,370 @@
+//! `tracer-lsp record`: runs a program under a fresh recording with the embedded recorder,
+//! shows live progress on a terminal, and prints the counts per call site (or JSON) when the
+//! program exits. Ctrl-C stops the recording cleanly; the exit status is the program's.
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tracer_core::{ChannelConfig, EventRule, Mode, Recorder, RecordingConfig, RecordingSnapshot};
+
+/// What `record` was asked to do.
+pub struct RecordArgs {
+    pub output: Option<PathBuf>,
+    pub mode: Mode,
+    pub subbuf_size: Option<usize>,
+    pub num_subbuf: Option<usize>,
+    pub enable: Vec<String>,
+    pub json: bool,
+    pub command: Vec<String>,
+}
+
+/// One call site's total in a recording (the `--json` shape).
+#[derive(Serialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SiteCount {
+    pub file: String,
+    pub line: u32,
+    pub function: String,
+    pub provider: String,
+    pub event: String,
+    pub count: u64,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    trace: &'a Path,
+    lost: u64,
+    sites: &'a [SiteCount],
+}
+
+/// `512K`, `4M`, `1G` or a plain number of bytes.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&s[..i], 1 << 10),
+        Some((i, 'm' | 'M')) => (&s[..i], 1 << 20),
+        Some((i, 'g' | 'G')) => (&s[..i], 1 << 30),
+        _ => (s, 1),
+    };
+    num.parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("{s:?} is not a size (like 4096, 512K, 4M)"))
+}
+
+/// `.tracer/traces/YYYYMMDD-HHMMSS` (UTC) under the current directory.
+fn default_output() -> PathBuf {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    PathBuf::from(".tracer/traces").join(format!(
+        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    ))
+}
+
+/// The call sites of a snapshot with their totals over all processes, sorted by place.
+pub fn site_counts(s: &RecordingSnapshot) -> Vec<SiteCount> {
+    let mut sites: Vec<SiteCount> = Vec::new();
+    for p in &s.processes {
+        for cs in &p.classes {
+            let (c, n) = (&cs.schema, &cs.count);
+            let key = (
+                c.file.as_str(),
+                c.line,
+                c.provider.as_str(),
+                c.event.as_str(),
+            );
+            match sites.iter_mut().find(|x| {
+                (
+                    x.file.as_str(),
+                    x.line,
+                    x.provider.as_str(),
+                    x.event.as_str(),
+                ) == key
+            }) {
+                Some(x) => x.count += n,
+                None => sites.push(SiteCount {
+                    file: c.file.clone(),
+                    line: c.line,
+                    function: c.function.clone(),
+                    provider: c.provider.clone(),
+                    event: c.event.clone(),
+                    count: *n,
+                }),
+            }
+        }
+    }
+    sites.sort();
+    sites
+}
+
+/// The recording configuration `record` and the language server build from user options.
+pub fn recording_config(
+    dir: PathBuf,
+    mode: Mode,
+    subbuf_size: Option<usize>,
+    num_subbuf: Option<usize>,
+    enable: &[String],
+) -> Result<RecordingConfig> {
+    let mut cfg = RecordingConfig::new(dir);
+    let (_, ch) = &mut cfg.channels[0];
+    ch.mode = mode;
+    if let Some(s) = subbuf_size {
+        ch.subbuf_size = s;
+    }
+    if let Some(n) = num_subbuf {
+        ch.subbuf_count = n;
+    }
+    ChannelConfig::validate(ch).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if !enable.is_empty() {
+        cfg.rules = enable.iter().map(|p| EventRule::new(p)).collect();
+    }
+    Ok(cfg)
+}
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_sigint(_: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// Ctrl-C sets [`INTERRUPTED`] instead of ending `tracer-lsp` (the program, in the same
+/// process group, gets its own SIGINT).
+fn catch_sigint() {
+    // SAFETY: installs an async-signal-safe handler (one atomic store).
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_sigint as *const () as usize;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(libc::SIGINT, &sa, std::ptr::null_mut());
+    }
+}
+
+fn exit_code(status: ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(1)
+}
+
+/// Live figures: "12,345 events, 3.2k/s, 17 lost".
+pub fn progress_text(events: u64, rate: f64, lost: u64) -> String {
+    format!(
+        "{} events, {}/s, {} lost",
+        crate::thousands(events),
+        short_rate(rate),
+        crate::thousands(lost)
+    )
+}
+
+/// `950`, `3.2k`, `1.5M`.
+pub fn short_rate(r: f64) -> String {
+    if r >= 1e6 {
+        format!("{:.1}M", r / 1e6)
+    } else if r >= 1e3 {
+        format!("{:.1}k", r / 1e3)
+    } else {
+        format!("{r:.0}")
+    }
+}
+
+/// Runs `record`; returns the exit code for the process.
+pub fn run(args: RecordArgs) -> Result<i32> {
+    let Some((program, rest)) = args.command.split_first() else {
+        bail!("nothing to record: give the program after `--`, e.g. `tracer-lsp record -- ./app`");
+    };
+    let dir = args.output.clone().unwrap_or_else(default_output);
+    let cfg = recording_config(
+        dir.clone(),
+        args.mode,
+        args.subbuf_size,
+        args.num_subbuf,
+        &args.enable,
+    )?;
+    let recorder =
+        Recorder::start(cfg).with_context(|| format!("cannot record into {}", dir.display()))?;
+    let (k, v) = recorder.env();
+    let mut child = match Command::new(program).args(rest).env(k, v).spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            drop(recorder);
+            let _ = std::fs::remove_dir(&dir);
+            eprintln!("tracer-lsp: cannot start {program}: {e}");
+            return Ok(if e.kind() == std::io::ErrorKind::NotFound {
+                127
+            } else {
+                126
+            });
+        }
+    };
+    catch_sigint();
+    let bar = if std::io::stderr().is_terminal() && !args.json {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.enable_steady_tick(Duration::from_millis(120));
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut last = (Instant::now(), 0u64);
+    let status = loop {
+        if let Some(s) = child.try_wait()? {
+            break Some(s);
+        }
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        if last.0.elapsed() >= Duration::from_millis(250) {
+            let s = recorder.snapshot();
+            let (events, lost) = (s.events(), s.lost());
+            let rate = (events - last.1.min(events)) as f64 / last.0.elapsed().as_secs_f64();
+            bar.set_message(format!(
+                "recording {program}: {}",
+                progress_text(events, rate, lost)
+            ));
+            last = (Instant::now(), events);
+        }
+    };
+    // The program is gone (or Ctrl-C): give its connections a moment to close so their
+    // traces end with the program's last events, then stop.
+    let t = Instant::now();
+    while status.is_some()
+        && t.elapsed() < Duration::from_secs(2)
+        && recorder.snapshot().processes.iter().any(|p| !p.ended)
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let snapshot = recorder.stop();
+    bar.finish_and_clear();
+    let status = match status {
+        Some(s) => s,
+        // Ctrl-C: the program got its SIGINT too; wait for it to finish.
+        None => child.wait()?,
+    };
+    let sites = site_counts(&snapshot);
+    let lost = snapshot.lost();
+    if args.json {
+        let report = Report {
+            trace: &snapshot.dir,
+            lost,
+            sites: &sites,
+        };
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print_table(&snapshot, &sites, lost);
+    }
+    for p in &snapshot.processes {
+        if let Some(e) = &p.error {
+            eprintln!("tracer-lsp: {} (pid {}): {e}", p.procname, p.pid);
+        }
+    }
+    Ok(exit_code(status))
+}
+
+/// Records `command` into the default directory with default settings, without progress or
+/// table; returns the trace directory.
+pub fn record_quietly(command: &[String]) -> Result<PathBuf> {
+    let Some((program, rest)) = command.split_first() else {
+        bail!("nothing to record");
+    };
+    let dir = default_output();
+    let cfg = recording_config(dir.clone(), Mode::Discard, None, None, &[])?;
+    let recorder = Recorder::start(cfg)?;
+    let (k, v) = recorder.env();
+    let status = Command::new(program)
+        .args(rest)
+        .env(k, v)
+        .status()
+        .with_context(|| format!("cannot start {program}"))?;
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(2)
+        && recorder.snapshot().processes.iter().any(|p| !p.ended)
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    recorder.stop();
+    if !status.success() {
+        eprintln!("tracer-lsp: {program} exited with {status}");
+    }
+    Ok(dir)
+}
+
+fn print_table(snapshot: &RecordingSnapshot, sites: &[SiteCount], lost: u64) {
+    let place = |s: &SiteCount| format!("{}:{}", s.file, s.line);
+    let w = sites.iter().map(|s| place(s).len()).max().unwrap_or(0);
+    let e = sites
+        .iter()
+        .map(|s| s.provider.len() + s.event.len() + 1)
+        .max()
+        .unwrap_or(0);
+    if sites.is_empty() {
+        eprintln!(
+            "No tracepoint was registered: is the program instrumented (tracer-core or the C API)?"
+        );
+    }
+    for s in sites {
+        println!(
+            "{:<w$}  {:<e$}  {:>12}",
+            place(s),
+            format!("{}:{}", s.provider, s.event),
+            crate::thousands(s.count)
+        );
+    }
+    println!(
+        "\n{} events in {} process(es), {} lost",
+        crate::thousands(snapshot.events()),
+        snapshot.processes.len(),
+        crate::thousands(lost)
+    );
+    println!("trace: {}", snapshot.dir.display());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_take_suffixes() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("512K"), Ok(512 * 1024));
+        assert_eq!(parse_size("4m"), Ok(4 << 20));
+        assert!(parse_size("lots").is_err());
+    }
+
+    #[test]
+    fn the_default_output_is_dated() {
+        let p = default_output();
+        let name = p.file_name().unwrap().to_str().unwrap();
+        assert_eq!(name.len(), 15);
+        assert!(name.starts_with("20"));
+        assert!(p.starts_with(".tracer/traces"));
+    }
+
+    #[test]
+    fn rates_are_short() {
+        assert_eq!(short_rate(950.0), "950");
+        assert_eq!(short_rate(3210.0), "3.2k");
+        assert_eq!(
+            progress_text(12345, 3210.0, 17),
+            "12,345 events, 3.2k/s, 17 lost"
+        );
+    }
+}

@@ -1,0 +1,93 @@
+//! A trace directory: its metadata, compiled, and its stream files. Opening reads and compiles
+//! the metadata only; stream files are mapped when counted or iterated.
+
+use super::layout::{self, EventClass, Layout};
+use super::tsdl::{self, Clock};
+use super::{metadata_file, ReadError};
+use crate::ctf::metadata::EnvValue;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// An opened CTF trace.
+pub struct Trace {
+    dir: PathBuf,
+    pub(crate) layout: Layout,
+    pub(crate) classes: Vec<Arc<EventClass>>,
+    streams: Vec<PathBuf>,
+    env: Vec<(String, EnvValue)>,
+}
+
+impl Trace {
+    /// Opens the trace in `dir` (a directory holding a `metadata` file and stream files).
+    pub fn open(dir: impl AsRef<Path>) -> Result<Trace, ReadError> {
+        let dir = dir.as_ref().to_path_buf();
+        let meta_path = dir.join("metadata");
+        let meta = metadata_file::read(&meta_path)?;
+        let m = tsdl::parse(&meta.text).map_err(|e| {
+            ReadError::new(
+                &meta_path,
+                meta.file_offset(e.offset),
+                format!("line {}: {}", e.line, e.message),
+            )
+        })?;
+        let layout = layout::compile(&m).map_err(|e| {
+            let line =
+                1 + memchr::memchr_iter(b'\n', &meta.text[..e.offset.min(meta.text.len())]).count();
+            ReadError::new(
+                &meta_path,
+                meta.file_offset(e.offset),
+                format!("line {line}: {}", e.message),
+            )
+        })?;
+        let mut streams = Vec::new();
+        let entries = std::fs::read_dir(&dir).map_err(|e| {
+            ReadError::new(&dir, 0, format!("cannot list the trace directory: {e}"))
+        })?;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let hidden = name.to_string_lossy().starts_with('.');
+            // Only regular files at the top level are streams (LTTng's `index/` is not).
+            if !hidden && name != "metadata" && entry.file_type().is_ok_and(|t| t.is_file()) {
+                streams.push(entry.path());
+            }
+        }
+        streams.sort();
+        Ok(Trace {
+            dir,
+            classes: layout.classes.iter().cloned().map(Arc::new).collect(),
+            layout,
+            streams,
+            env: m.env,
+        })
+    }
+
+    /// The trace directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Event classes, in metadata order.
+    pub fn classes(&self) -> &[Arc<EventClass>] {
+        &self.classes
+    }
+
+    /// Stream files, sorted by path.
+    pub fn stream_files(&self) -> &[PathBuf] {
+        &self.streams
+    }
+
+    /// `env` entries.
+    pub fn env(&self) -> &[(String, EnvValue)] {
+        &self.env
+    }
+
+    /// The clock event timestamps are in (the one the event header maps to).
+    pub fn clock(&self) -> Option<&Clock> {
+        self.layout.clock.as_ref()
+    }
+
+    /// The trace UUID, if declared.
+    pub fn uuid(&self) -> Option<[u8; 16]> {
+        self.layout.uuid
+    }
+}

@@ -1,0 +1,259 @@
+//! The reader on real LTTng-UST traces: a small C program instrumented with LTTng-UST is
+//! traced by `lttng` (per-UID buffers, then per-PID buffers with the `ip`, `vpid`, `vtid` and
+//! `procname` contexts), and our counts per event and every event's values must equal
+//! babeltrace2's.
+//!
+//! Needs lttng-tools, liblttng-ust-dev, gcc, babeltrace2 and python3-bt2. Without them the test
+//! is skipped with a loud message, unless `CI` is set, where their absence is a failure. A
+//! session daemon is started if none runs, and stopped at the end (by its PID) if this test
+//! started it.
+
+mod reader_common;
+
+use reader_common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use tracer_core::ctf::read::{count, discover, Trace};
+
+fn lttng_available() -> bool {
+    let ok = |cmd: &str, arg: &str| {
+        Command::new(cmd)
+            .arg(arg)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if ok("lttng", "--version") && ok("gcc", "--version") && ust_headers() {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "lttng-tools / liblttng-ust-dev / gcc missing under CI (see tests/apt-packages.txt)"
+        );
+    }
+    eprintln!("\n!!!!!!!! SKIPPED: LTTng (lttng-tools, liblttng-ust-dev) or gcc is not installed; the reader was not tried on LTTng traces !!!!!!!!\n");
+    false
+}
+
+/// Whether gcc finds LTTng-UST's headers (Debian puts them under the multiarch include
+/// directory).
+fn ust_headers() -> bool {
+    use std::io::Write;
+    let Ok(mut gcc) = Command::new("gcc")
+        .args(["-fsyntax-only", "-x", "c", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    else {
+        return false;
+    };
+    if let Some(mut stdin) = gcc.stdin.take() {
+        let _ = stdin.write_all(b"#include <lttng/tracepoint.h>\n");
+    }
+    gcc.wait().is_ok_and(|s| s.success())
+}
+
+/// A session daemon this test started, stopped when dropped. `None` inside when one was
+/// already running (it is left alone).
+struct SessionDaemon(Option<i32>);
+
+impl SessionDaemon {
+    fn ensure() -> SessionDaemon {
+        let running = Command::new("lttng")
+            .arg("list")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if running {
+            return SessionDaemon(None);
+        }
+        let st = Command::new("lttng-sessiond")
+            .args(["--daemonize", "--no-kernel"])
+            .status()
+            .unwrap();
+        assert!(st.success(), "lttng-sessiond --daemonize failed");
+        let pidfile = if unsafe { libc::geteuid() } == 0 {
+            PathBuf::from("/var/run/lttng/lttng-sessiond.pid")
+        } else {
+            PathBuf::from(std::env::var("HOME").unwrap()).join(".lttng/lttng-sessiond.pid")
+        };
+        let pid = std::fs::read_to_string(&pidfile)
+            .ok()
+            .and_then(|s| s.trim().parse().ok());
+        assert!(pid.is_some(), "no PID in {}", pidfile.display());
+        SessionDaemon(pid)
+    }
+}
+
+impl Drop for SessionDaemon {
+    fn drop(&mut self) {
+        let Some(pid) = self.0 else { return };
+        // SAFETY: signals the daemon this test started, by its PID.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        for _ in 0..100 {
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+fn lttng(args: &[&str]) {
+    let out = Command::new("lttng").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "lttng {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Builds the instrumented program.
+fn build_app(work: &Path) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lttng");
+    let exe = work.join("reader_app");
+    let out = Command::new("gcc")
+        .arg("-O1")
+        .arg("-I")
+        .arg(&src)
+        .arg("-o")
+        .arg(&exe)
+        .arg(src.join("reader_app.c"))
+        .arg(src.join("reader_tp.c"))
+        .args(["-llttng-ust", "-ldl"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "gcc: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    exe
+}
+
+/// Traces one run of the program with every user-space event enabled; returns the session's
+/// output directory.
+fn trace_run(work: &Path, exe: &Path, name: &str, per_pid: bool, events: u32) -> PathBuf {
+    let out = work.join(name);
+    let session = format!("tracer-core-reader-{}-{name}", std::process::id());
+    lttng(&["create", &session, "--output", out.to_str().unwrap()]);
+    let run = || {
+        // Room for every event: the counts are then exact.
+        let mut chan = vec![
+            "enable-channel",
+            "-u",
+            "-s",
+            &session,
+            "--subbuf-size",
+            "1M",
+            "--num-subbuf",
+            "4",
+            "chan",
+        ];
+        if per_pid {
+            chan.push("--buffers-pid");
+        }
+        lttng(&chan);
+        lttng(&["enable-event", "-u", "-a", "-s", &session, "-c", "chan"]);
+        if per_pid {
+            lttng(&[
+                "add-context",
+                "-u",
+                "-s",
+                &session,
+                "-c",
+                "chan",
+                "-t",
+                "ip",
+                "-t",
+                "vpid",
+                "-t",
+                "vtid",
+                "-t",
+                "procname",
+            ]);
+        }
+        lttng(&["start", &session]);
+        let st = Command::new(exe).arg(events.to_string()).status().unwrap();
+        assert!(st.success());
+        lttng(&["stop", &session]);
+    };
+    let result = std::panic::catch_unwind(run);
+    lttng(&["destroy", &session]);
+    if let Err(p) = result {
+        std::panic::resume_unwind(p);
+    }
+    out
+}
+
+#[test]
+fn lttng_ust_traces_read_like_babeltrace2() {
+    if !lttng_available() || !babeltrace_available() {
+        return;
+    }
+    let work = temp_dir("lttng");
+    let exe = build_app(&work);
+    let _daemon = SessionDaemon::ensure();
+    let n = 3_000u32;
+
+    for (name, per_pid) in [("uid", false), ("pid-contexts", true)] {
+        let out = trace_run(&work, &exe, name, per_pid, n);
+        let (dirs, errors) = discover(&out);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(dirs.len(), 1, "{dirs:?}");
+        let layout = if per_pid { "ust/pid/" } else { "ust/uid/" };
+        assert!(
+            dirs[0]
+                .strip_prefix(&out)
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(layout),
+            "{dirs:?}"
+        );
+
+        let c = count(&out, 2);
+        assert!(c.errors.is_empty(), "{name}: {:?}", c.errors);
+        assert_eq!(c.lost, 0, "{name}");
+        let ours = per_name(&c);
+        assert_eq!(ours.get("reader_app:tick"), Some(&u64::from(n)), "{name}");
+        assert_eq!(ours.get("reader_app:rich"), Some(&u64::from(n.div_ceil(7))));
+        assert_eq!(c.events, babeltrace_event_count(&out), "{name}");
+
+        let theirs = babeltrace_events(&out);
+        assert_eq!(ours, babeltrace_per_name(&theirs), "{name}");
+        assert_same_events(&our_events(&out), &theirs);
+
+        // What DWARF attribution needs: the code addresses of the process's objects and, with
+        // contexts, the instruction pointer and process of each event.
+        let trace = Trace::open(&dirs[0]).unwrap();
+        let mut bin_info = 0;
+        let mut paths = Vec::new();
+        let mut pids = std::collections::BTreeSet::new();
+        for e in trace.events(|c| c.name.starts_with("lttng_ust_statedump:")) {
+            let e = e.unwrap();
+            if per_pid && e.fields.is_some() {
+                pids.insert(e.context("vpid").and_then(|v| v.as_i64()));
+                assert!(e.context("ip").and_then(|v| v.as_u64()).is_some());
+            }
+            if e.class.name == "lttng_ust_statedump:bin_info" {
+                bin_info += 1;
+                assert!(e.payload("baddr").and_then(|v| v.as_u64()).is_some());
+                assert!(e.payload("memsz").and_then(|v| v.as_u64()).is_some());
+                let path = e.payload("path").and_then(|v| v.as_str());
+                assert!(path.is_some_and(|p| !p.is_empty()), "{e:?}");
+                paths.push(path.unwrap_or_default().to_owned());
+            }
+        }
+        assert!(
+            bin_info > 0,
+            "{name}: no lttng_ust_statedump:bin_info event"
+        );
+        assert!(
+            paths.iter().any(|p| p.ends_with("/reader_app")),
+            "the program itself is among the objects: {paths:?}"
+        );
+        if per_pid {
+            assert_eq!(pids.len(), 1, "one traced process: {pids:?}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&work);
+}
