@@ -12,10 +12,11 @@
 # ${XDG_CACHE_HOME:-$HOME/.cache}/tracer-lsp-eclipse (editors/eclipse/build.sh). Missing apt packages of
 # tests/apt-packages.txt are installed first. Screenshots, logs and results go to $TRACER_E2E_ARTIFACTS
 # (default ${TMPDIR:-/tmp}/tracer-lsp-eclipse-e2e); TRACER_ECLIPSE_UPDATE_IMAGES=1 also copies the
-# recording screenshot to editors/eclipse/images/ for the README.
+# screenshots to editors/eclipse/images/ for the README.
 #
-# Recording with the real server runs when tracer-lsp advertises tracer.record; it records
-# $TRACER_ECLIPSE_RECORD_COMMAND (a built C example). Until then that single step is skipped and says why.
+# Recording with the real server runs when tracer-lsp advertises tracer.record: both tiers record the C
+# example (examples/c/hello.c built against libtracer.so), or $TRACER_ECLIPSE_RECORD_COMMAND when set.
+# A server that does not record gets that single step skipped, with a message saying so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -49,8 +50,34 @@ server_binary() {
         echo "$TRACER_LSP_BIN"
         return
     fi
-    cargo build -p tracer-lsp --locked -q >&2 || die "cargo build -p tracer-lsp failed"
+    say "building tracer-lsp and libtracer.so" >&2
+    cargo build -p tracer-lsp -p tracer-capi --locked -q >&2 || die "cargo build -p tracer-lsp -p tracer-capi failed"
     echo "${CARGO_TARGET_DIR:-$REPO/target}/debug/tracer-lsp"
+}
+
+# The C example built against the libtracer.so next to the server, from examples/ so that its call
+# sites say c/hello.c (the server matches them to the workspace's file by path suffix).
+build_c_example() {
+    local server=$1 out=$2
+    local target
+    target=$(dirname "$server")
+    [ -f "$target/libtracer.so" ] || die "no libtracer.so next to $server (cargo build -p tracer-capi)"
+    (cd "$REPO/examples" && cc -O2 -g -I "$REPO/tracer-core/capi/include" -I c -o "$out" c/hello.c \
+        -L "$target" -ltracer "-Wl,-rpath,$target") || die "building the C example failed"
+}
+
+# What the recording steps record: the built C example unless the caller named something else.
+record_command() {
+    local server=$1
+    if [ -n "${TRACER_ECLIPSE_RECORD_COMMAND:-}" ]; then
+        echo "$TRACER_ECLIPSE_RECORD_COMMAND"
+        return
+    fi
+    # A tree without the C API has no server that records either: nothing to build.
+    if [ -d "$REPO/tracer-core/capi/include" ]; then
+        build_c_example "$server" "$WORK/hello-c"
+        echo "$WORK/hello-c"
+    fi
 }
 
 test_classpath() {
@@ -64,7 +91,8 @@ run_unit() {
     say "building the plug-in and its tests (javac --release 17)"
     bash "$PLUGIN/build.sh" tests >/dev/null
     say "JUnit tests against $server and the fake recording server"
-    TRACER_LSP_BIN=$server java -Dtracer.repo="$REPO" -cp "$(test_classpath)" tracer.eclipse.client.RunTests ||
+    TRACER_LSP_BIN=$server TRACER_ECLIPSE_RECORD_COMMAND=$RECORD_COMMAND \
+        java -Dtracer.repo="$REPO" -cp "$(test_classpath)" tracer.eclipse.client.RunTests ||
         die "the plug-in's JUnit tests failed (see above)"
 }
 
@@ -115,8 +143,8 @@ run_e2e() {
     driver=$(echo "$jars" | sed -n 2p)
     lib=$(bash "$PLUGIN/build.sh" libs | tail -n 1)
 
-    RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/tracer-lsp-eclipse-run.XXXXXX")
-    trap cleanup EXIT
+    RUN_DIR=$WORK/run
+    mkdir -p "$RUN_DIR"
     say "assembling the workbench from Debian's Eclipse 4.26 bundles"
     local bundles=(--bundle "$plugin" --bundle "$driver")
     local jar
@@ -140,7 +168,7 @@ run_e2e() {
         -Dtracer.e2e.workspace="$RUN_DIR/examples" \
         -Dtracer.e2e.server="$server" \
         -Dtracer.e2e.fakeServer="$fake" \
-        -Dtracer.e2e.recordCommand="${TRACER_ECLIPSE_RECORD_COMMAND:-}" \
+        -Dtracer.e2e.recordCommand="$RECORD_COMMAND" \
         -Dtracer.e2e.artifacts="$ARTIFACTS" \
         -jar /usr/lib/eclipse/plugins/org.eclipse.equinox.launcher_1.6.400.jar \
         -configuration "$RUN_DIR/platform/configuration" -data "$RUN_DIR/workspace" \
@@ -150,7 +178,6 @@ run_e2e() {
     wait "$ECLIPSE_PID" || status=$?
     ECLIPSE_PID=""
     cleanup
-    trap - EXIT
     cp "$RUN_DIR/workspace/.metadata/.log" "$ARTIFACTS/workspace.log" 2>/dev/null || true
     cp "$RUN_DIR/workspace/.metadata/.plugins/tracer.eclipse/tracer-lsp.log" "$ARTIFACTS/tracer-lsp.log" 2>/dev/null || true
 
@@ -164,17 +191,19 @@ run_e2e() {
     if ! echo "$summary" | grep -qE '^eclipse-e2e: [0-9]+ passed, 0 failed'; then
         echo "---- workspace log ($ARTIFACTS/workspace.log)" >&2
         tail -n 40 "$ARTIFACTS/workspace.log" >&2 || true
-        echo "[eclipse] the run's files are kept in $RUN_DIR; screenshots and logs in $ARTIFACTS" >&2
+        echo "[eclipse] screenshots and logs are in $ARTIFACTS" >&2
         echo "$summary"
         die "the workbench end-to-end test failed (see above)"
     fi
     if [ "${TRACER_ECLIPSE_UPDATE_IMAGES:-}" = 1 ]; then
         mkdir -p "$PLUGIN/images"
-        convert "$ARTIFACTS/recording.png" -crop 1280x760+0+0 +repage -colors 192 PNG8:"$PLUGIN/images/recording.png"
-        convert "$ARTIFACTS/content-assist.png" -crop 1280x760+0+0 +repage -colors 192 PNG8:"$PLUGIN/images/content-assist.png"
+        local shot
+        for shot in recording-c-example recording content-assist; do
+            [ -f "$ARTIFACTS/$shot.png" ] || die "no $shot.png to copy into $PLUGIN/images"
+            convert "$ARTIFACTS/$shot.png" -crop 1280x760+0+0 +repage -colors 192 PNG8:"$PLUGIN/images/$shot.png"
+        done
         say "updated $PLUGIN/images/ ($(du -ch "$PLUGIN"/images/*.png | tail -n 1 | cut -f1))"
     fi
-    rm -rf "$RUN_DIR"
     say "screenshots and logs: $ARTIFACTS"
     echo "$summary"
 }
@@ -182,6 +211,9 @@ run_e2e() {
 install_apt_packages
 SERVER=$(server_binary)
 [ -x "$SERVER" ] || die "no server binary at $SERVER"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tracer-lsp-eclipse-work.XXXXXX")
+trap 'cleanup; rm -rf "$WORK"' EXIT
+RECORD_COMMAND=$(record_command "$SERVER")
 case "${1:-all}" in
 unit) run_unit "$SERVER" ;;
 e2e) run_e2e "$SERVER" ;;

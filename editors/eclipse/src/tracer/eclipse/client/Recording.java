@@ -3,6 +3,8 @@ package tracer.eclipse.client;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonArray;
@@ -66,21 +68,32 @@ public final class Recording {
         return result instanceof JsonElement e ? e : GSON.toJsonTree(result);
     }
 
-    /** The recording id that `tracer.record` returns: `{id}`, or a bare string or number; else null. */
-    public static String recordingId(Object result) {
+    /**
+     * The recording id that `tracer.record` returns (`{id}`, or a bare string or number), kept as
+     * the server wrote it so that `tracer.stop` sends it back unchanged; null when there is none.
+     */
+    public static JsonPrimitive recordingId(Object result) {
         JsonElement e = json(result);
         if (e.isJsonObject()) {
             e = e.getAsJsonObject().get("id");
         }
-        if (e != null && e.isJsonPrimitive()) {
-            JsonPrimitive p = e.getAsJsonPrimitive();
-            if (p.isNumber()) {
-                double v = p.getAsDouble();
-                return v == Math.rint(v) ? Long.toString((long) v) : p.getAsString();
-            }
-            return p.getAsString();
+        if (e == null || !e.isJsonPrimitive()) {
+            return null;
         }
-        return null;
+        JsonPrimitive p = e.getAsJsonPrimitive();
+        if (p.isNumber() && p.getAsDouble() == Math.rint(p.getAsDouble())) {
+            // gson reads every JSON number as a double: give an integer id back as an integer.
+            return new JsonPrimitive(p.getAsLong());
+        }
+        return p;
+    }
+
+    private static final Pattern TRACE_IN = Pattern.compile("\\btrace in (\\S.*)$");
+
+    /** The trace directory a progress message names ("…; trace in DIR"), or null. */
+    public static String traceOfProgress(String message) {
+        Matcher m = message == null ? null : TRACE_IN.matcher(message);
+        return m != null && m.find() ? m.group(1).trim() : null;
     }
 
     /** A trace directory named in a result (`{trace}` or `{path}`), or null. */
@@ -97,13 +110,29 @@ public final class Recording {
         return null;
     }
 
+    /** "12,345 events, 0 lost" from `tracer.openTrace`'s `{trace, events, lost, …}`, or null. */
+    public static String openTraceSummary(Object result) {
+        JsonElement e = json(result);
+        if (!e.isJsonObject()) {
+            return null;
+        }
+        JsonElement events = e.getAsJsonObject().get("events");
+        JsonElement lost = e.getAsJsonObject().get("lost");
+        if (events == null || !events.isJsonPrimitive() || !events.getAsJsonPrimitive().isNumber()) {
+            return null;
+        }
+        boolean lostKnown = lost != null && lost.isJsonPrimitive() && lost.getAsJsonPrimitive().isNumber();
+        return Figures.count(events.getAsDouble()) + " events"
+                + (lostKnown ? ", " + Figures.count(lost.getAsDouble()) + " lost" : "");
+    }
+
     /** The arguments of `tracer.stop`: the recording to stop, when the server named it. */
-    public static List<Object> stopArguments(String id) {
+    public static List<Object> stopArguments(JsonPrimitive id) {
         if (id == null) {
             return List.of();
         }
         JsonObject arg = new JsonObject();
-        arg.addProperty("id", id);
+        arg.add("id", id);
         return List.of(arg);
     }
 

@@ -10,6 +10,8 @@ import org.eclipse.lsp4j.WorkDoneProgressEnd;
 import org.eclipse.lsp4j.WorkDoneProgressNotification;
 import org.eclipse.lsp4j.WorkDoneProgressReport;
 
+import com.google.gson.JsonPrimitive;
+
 import tracer.eclipse.client.CommandLine;
 import tracer.eclipse.client.CountsModel;
 import tracer.eclipse.client.Figures;
@@ -34,7 +36,7 @@ public final class RecordingController {
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private State state = State.IDLE;
     private String commandLine;
-    private String id;
+    private JsonPrimitive id;
     private String token;
     private String status = "";
     private String lastTrace;
@@ -105,7 +107,7 @@ public final class RecordingController {
      * Starts recording `line` (parsed like a shell command, run without one) from `cwd`. The
      * future completes with the recording id when the server accepted it, or fails with the reason.
      */
-    public CompletableFuture<String> record(String line, File cwd) {
+    public CompletableFuture<JsonPrimitive> record(String line, File cwd) {
         TracerConnection connection;
         try {
             connection = require(Recording.RECORD);
@@ -182,6 +184,10 @@ public final class RecordingController {
                     : report instanceof WorkDoneProgressBegin b ? b.getMessage()
                             : report instanceof WorkDoneProgressEnd e ? e.getMessage() : null;
             if (report instanceof WorkDoneProgressEnd) {
+                String trace = Recording.traceOfProgress(message);
+                if (trace != null) {
+                    lastTrace = trace;
+                }
                 state = State.IDLE;
                 token = null;
                 status = "Recorded " + commandLine + (message == null ? "" : ": " + message);
@@ -199,7 +205,7 @@ public final class RecordingController {
     }
 
     public CompletableFuture<Object> stop() {
-        String recording;
+        JsonPrimitive recording;
         synchronized (this) {
             if (state == State.IDLE) {
                 return CompletableFuture.completedFuture(null);
@@ -246,7 +252,8 @@ public final class RecordingController {
                     synchronized (this) {
                         if (error == null) {
                             lastTrace = path;
-                            status = "Opened " + path;
+                            String summary = Recording.openTraceSummary(result);
+                            status = "Opened " + path + (summary == null ? "" : ": " + summary);
                         } else {
                             status = "Cannot open the trace " + path + ": " + rootMessage(error);
                         }

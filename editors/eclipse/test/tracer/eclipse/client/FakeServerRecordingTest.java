@@ -68,19 +68,11 @@ public class FakeServerRecordingTest {
         assertTrue(server.supportsCommand(Recording.RECORD));
         assertTrue(server.hasInlayHints());
         Object result = record("./hello world");
-        assertEquals("fake-1", Recording.recordingId(result));
+        assertEquals("fake-1", Recording.recordingId(result).getAsString());
 
         // Progress on our token until the end, with figures the status line can read.
-        List<WorkDoneProgressNotification> reports = new ArrayList<>();
-        WorkDoneProgressNotification p;
-        do {
-            p = events.progress.poll(10, TimeUnit.SECONDS);
-            assertNotNull("progress until the recording ends", p);
-            reports.add(p);
-        } while (!(p instanceof WorkDoneProgressEnd));
-        synchronized (events) {
-            assertTrue(events.progressTokens.stream().allMatch("rec-1"::equals));
-        }
+        List<WorkDoneProgressNotification> reports = events.progressUntilEnd("rec-1");
+        assertTrue("only our token", events.progress.isEmpty());
         WorkDoneProgressReport last = (WorkDoneProgressReport) reports.get(reports.size() - 2);
         Figures.Progress figures = Figures.progress(last.getMessage());
         assertTrue(last.getMessage(), figures.events().isPresent() && figures.rate().isPresent()
@@ -119,13 +111,10 @@ public class FakeServerRecordingTest {
     public void stopEndsTheProgressAndClearCountsEmptiesTheDocuments() throws Exception {
         record("./hello");
         assertNotNull(events.counts.poll(10, TimeUnit.SECONDS));
-        server.execute(Recording.STOP, Recording.stopArguments("fake-1"), null).get(10, TimeUnit.SECONDS);
-        WorkDoneProgressNotification p;
-        do {
-            p = events.progress.poll(10, TimeUnit.SECONDS);
-            assertNotNull(p);
-        } while (!(p instanceof WorkDoneProgressEnd));
-        assertTrue(((WorkDoneProgressEnd) p).getMessage().contains("stopped"));
+        server.execute(Recording.STOP, Recording.stopArguments(new com.google.gson.JsonPrimitive("fake-1")), null)
+                .get(10, TimeUnit.SECONDS);
+        List<WorkDoneProgressNotification> reports = events.progressUntilEnd("rec-1");
+        assertTrue(((WorkDoneProgressEnd) reports.get(reports.size() - 1)).getMessage().contains("stopped"));
 
         events.counts.clear();
         server.execute(Recording.CLEAR_COUNTS, List.of(), null).get(10, TimeUnit.SECONDS);

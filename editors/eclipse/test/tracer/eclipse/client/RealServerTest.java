@@ -7,6 +7,7 @@ import static org.junit.Assert.assertTrue;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -48,13 +49,7 @@ public class RealServerTest {
         events = new Servers.Events();
         server = TracerConnection.start(Servers.realServer(), examples, List.of(examples), events);
         // The server indexes the folder at start-up and says so with work-done progress.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        boolean indexed = false;
-        while (!indexed && System.nanoTime() < deadline) {
-            WorkDoneProgressNotification p = events.progress.poll(100, TimeUnit.MILLISECONDS);
-            indexed = p instanceof WorkDoneProgressEnd;
-        }
-        assertTrue("the server reported the end of indexing", indexed);
+        events.progressUntilEnd("tracer-lsp/index");
     }
 
     @After
@@ -215,21 +210,50 @@ public class RealServerTest {
                 + " (tests/eclipse-plugin.sh sets it)", command != null && !command.isBlank());
         open("c/hello.c");
         CommandLine.Parsed parsed = CommandLine.parse(command, System.getProperty("user.home"));
+        open("c/hello-tp.h");
         Object result = server.execute(Recording.RECORD, List.of(Recording.recordArguments(parsed,
                 examples.getPath(), "discard", List.of())), "junit-record").get(30, TimeUnit.SECONDS);
         assertNotNull("tracer.record returns a recording id", Recording.recordingId(result));
+        List<WorkDoneProgressNotification> reports = events.progressUntilEnd("junit-record");
+        String end = ((WorkDoneProgressEnd) reports.get(reports.size() - 1)).getMessage();
+        assertTrue(end, end.startsWith("26 events, 0 lost"));
+        assertNotNull("the end names the trace: " + end, Recording.traceOfProgress(end));
+        assertTrue("the trace directory exists", new File(Recording.traceOfProgress(end)).isDirectory());
+
+        // Every tracer/counts notification, as the plug-in's model keeps them.
         CountsModel counts = new CountsModel();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline && counts.rows().size() < 4) {
-            var n = events.counts.poll(100, TimeUnit.MILLISECONDS);
-            if (n != null) {
-                CountsModel.parse(n).ifPresent(e -> counts.update(Uris.normalize(e.getKey()), e.getValue()));
-            }
+        for (var n : events.counts) {
+            CountsModel.parse(n).ifPresent(e -> counts.update(Uris.normalize(e.getKey()), e.getValue()));
         }
         Map<Integer, Double> byLine = counts.rows().stream().filter(r -> r.uri().equals(uri("c/hello.c")))
                 .collect(Collectors.toMap(CountsModel.Row::line, CountsModel.Row::count));
         // hello.c with no argument: work_start and work_done 10 times, greeting once before the
         // loop and 5 times inside it.
         assertEquals(Map.of(9, 10.0, 11, 10.0, 20, 1.0, 24, 5.0), byLine);
+        assertTrue("the server asked for refreshes", events.refreshes.get() > 0);
+
+        // The same counts as inlay hints at the ends of those lines, and totals as code lenses.
+        Document hello = new Document(Files.readString(new File(examples, "c/hello.c").toPath()));
+        List<String> hints = new ArrayList<>();
+        for (var hint : server.inlayHints(uri("c/hello.c"), new org.eclipse.lsp4j.Range(new Position(0, 0),
+                new Position(hello.getNumberOfLines(), 0)))) {
+            assertEquals(TextPositions.endOfLine(hello, hint.getPosition().getLine()),
+                    TextPositions.offset(hello, hint.getPosition()));
+            hints.add(hint.getPosition().getLine() + ":" + tracer.eclipse.ui.CodeMinings.HintMining.label(hint));
+        }
+        assertEquals(List.of("9: ● 10", "11: ● 10", "20: ● 1", "24: ● 5"), hints);
+        assertTrue(server.codeLens(uri("c/hello-tp.h")).stream()
+                .anyMatch(l -> l.getRange().getStart().getLine() == 18
+                        && l.getCommand().getTitle().equals("● 6 events recorded")));
+
+        // Cleared, then the trace opened again: the same counts.
+        server.execute(Recording.CLEAR_COUNTS, List.of(), null).get(30, TimeUnit.SECONDS);
+        assertTrue(server.inlayHints(uri("c/hello.c"), new org.eclipse.lsp4j.Range(new Position(0, 0),
+                new Position(hello.getNumberOfLines(), 0))).isEmpty());
+        Object opened = server.execute(Recording.OPEN_TRACE, Recording.openTraceArguments(
+                Recording.traceOfProgress(end)), null).get(30, TimeUnit.SECONDS);
+        assertEquals("26 events, 0 lost", Recording.openTraceSummary(opened));
+        assertEquals(4, server.inlayHints(uri("c/hello.c"), new org.eclipse.lsp4j.Range(new Position(0, 0),
+                new Position(hello.getNumberOfLines(), 0))).size());
     }
 }

@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 
 import org.eclipse.lsp4j.MessageType;
 import org.eclipse.lsp4j.PublishDiagnosticsParams;
+import org.eclipse.lsp4j.WorkDoneProgressEnd;
 import org.eclipse.lsp4j.WorkDoneProgressNotification;
 
 import com.google.gson.JsonElement;
@@ -78,12 +79,14 @@ final class Servers {
         }
     }
 
+    record Progress(String token, WorkDoneProgressNotification report) {
+    }
+
     /** Queues the server's messages. */
     static final class Events implements ServerEvents {
         final BlockingQueue<PublishDiagnosticsParams> diagnostics = new LinkedBlockingQueue<>();
         final BlockingQueue<JsonElement> counts = new LinkedBlockingQueue<>();
-        final BlockingQueue<WorkDoneProgressNotification> progress = new LinkedBlockingQueue<>();
-        final List<String> progressTokens = new ArrayList<>();
+        final BlockingQueue<Progress> progress = new LinkedBlockingQueue<>();
         final AtomicInteger refreshes = new AtomicInteger();
 
         @Override
@@ -97,9 +100,24 @@ final class Servers {
         }
 
         @Override
-        public synchronized void progress(String token, WorkDoneProgressNotification report) {
-            progressTokens.add(token);
-            progress.add(report);
+        public void progress(String token, WorkDoneProgressNotification report) {
+            progress.add(new Progress(token, report));
+        }
+
+        /** The reports of `token` up to its end (others are dropped), or fails after 60 s. */
+        List<WorkDoneProgressNotification> progressUntilEnd(String token) throws InterruptedException {
+            List<WorkDoneProgressNotification> reports = new ArrayList<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (System.nanoTime() < deadline) {
+                Progress p = progress.poll(100, TimeUnit.MILLISECONDS);
+                if (p != null && p.token().equals(token)) {
+                    reports.add(p.report());
+                    if (p.report() instanceof WorkDoneProgressEnd) {
+                        return reports;
+                    }
+                }
+            }
+            throw new AssertionError("no end of progress " + token + " within 60 s: " + reports);
         }
 
         @Override

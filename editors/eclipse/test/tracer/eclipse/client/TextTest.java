@@ -79,13 +79,18 @@ public class TextTest {
         assertEquals("{\"command\":[\"./hello\"]}", minimal.toString());
         JsonObject id = new JsonObject();
         id.addProperty("id", 7);
-        assertEquals("7", Recording.recordingId(id));
-        assertEquals("r1", Recording.recordingId(new JsonPrimitive("r1")));
+        assertEquals(new JsonPrimitive(7L), Recording.recordingId(id));
+        assertEquals(new JsonPrimitive("r1"), Recording.recordingId(new JsonPrimitive("r1")));
         assertEquals(null, Recording.recordingId(new JsonArray()));
-        assertEquals("as lsp4j hands it over", "r2", Recording.recordingId(Map.of("id", "r2")));
-        assertEquals("12", Recording.recordingId(12));
-        assertEquals("[{\"id\":\"7\"}]", Recording.stopArguments("7").toString());
+        assertEquals("as lsp4j hands it over", new JsonPrimitive("r2"), Recording.recordingId(Map.of("id", "r2")));
+        assertEquals("gson's doubles become integers again", "[{\"id\":1}]",
+                Recording.stopArguments(Recording.recordingId(Map.of("id", 1.0))).toString());
         assertTrue(Recording.stopArguments(null).isEmpty());
+        assertEquals("/w/.tracer/traces/20261127-081143", Recording.traceOfProgress(
+                "10,016 events, 0 lost; trace in /w/.tracer/traces/20261127-081143"));
+        assertEquals(null, Recording.traceOfProgress("12 events, 3/s, 0 lost"));
+        assertEquals("12,345 events, 2 lost", Recording.openTraceSummary(Map.of("trace", "/t", "events", 12345.0,
+                "lost", 2.0, "errors", List.of())));
         JsonObject trace = new JsonObject();
         trace.addProperty("trace", "/t/1");
         assertEquals("/t/1", Recording.tracePath(trace));

@@ -60,9 +60,11 @@ import tracer.eclipse.client.TextPositions;
 import tracer.eclipse.client.TracerLanguageClient;
 
 /**
- * A scripted stand-in for a `tracer-lsp` that records, used by the tests until the real server
- * implements the recording protocol (`tracer.record` and friends, `tracer/counts`, inlay hints,
- * refresh requests). It speaks LSP on stdio and follows that protocol, but runs nothing: after
+ * A scripted stand-in for a `tracer-lsp` that records, for what a short real recording of the C
+ * example cannot show deterministically: large counts and live rates while a recording runs,
+ * distinct heat levels, and stopping in the middle. It speaks LSP on stdio and follows the
+ * recording protocol (`tracer.record` and friends, `tracer/counts`, inlay hints, code lenses,
+ * refresh requests), but runs nothing: after
  * `tracer.record` it "counts" every `tracepoint(` line of the open documents on a timer (site k,
  * in source order, gains (k + 1) × 100 events per tick, 4 ticks a second, for 12 ticks), reports
  * `$/progress`, sends `tracer/counts`, answers inlay hints at the ends of those lines and a code

@@ -584,7 +584,7 @@ public final class Driver implements IStartup {
                             + commands + "); this step runs as soon as the server records. The recording UI is tested"
                             + " with the fake server below.");
         } else {
-            step("Record on the C example with the real tracer-lsp: counts in the Tracer view and code minings", () -> {
+            step("Record on the C example with the real tracer-lsp: Tracer view, heat map, code minings, Open Trace", () -> {
                 check(!realCommand.isBlank(), "the server records, but no built C example was given to record "
                         + "(TRACER_ECLIPSE_RECORD_COMMAND)");
                 uiRun(() -> page().activate(hello));
@@ -603,8 +603,44 @@ public final class Driver implements IStartup {
                     rows.sort(null);
                     return rows.equals(List.of("10=10", "12=10", "21=1", "25=5"));
                 });
-                waitFor("inlay-hint counts drawn at the ends of the probe-site lines", TIMEOUT_MS,
-                        () -> drawnMinings(viewer(hello)).stream().filter(m -> m.contains("●")).count() >= 4);
+                waitFor("the counts drawn as code minings at the ends of the probe-site lines", TIMEOUT_MS,
+                        () -> drawnMinings(viewer(hello)).containsAll(List.of("9:  ● 10", "11:  ● 10", "20:  ● 1",
+                                "24:  ● 5")));
+                waitFor("the heat map: the loop's sites hottest, the greeting before it coldest", TIMEOUT_MS, () -> {
+                    IAnnotationModel model = hello.getDocumentProvider().getAnnotationModel(hello.getEditorInput());
+                    Map<Integer, String> levels = new java.util.TreeMap<>();
+                    for (var e : HeatMap.annotations(model).entrySet()) {
+                        levels.put(document(hello).getLineOfOffset(e.getValue().getOffset()), e.getKey().getType());
+                    }
+                    return levels.size() == 4 && levels.get(9).equals(HeatMap.type(8))
+                            && levels.get(11).equals(HeatMap.type(8)) && levels.get(20).equals(HeatMap.type(1));
+                });
+                ITextEditor header = open("c/hello-tp.h");
+                waitFor("the recorded total in greeting's code lens", TIMEOUT_MS,
+                        () -> drawnMinings(viewer(header)).contains("18: ● 6 events recorded"));
+                ui(() -> {
+                    page().activate(hello);
+                    hello.selectAndReveal(document(hello).getLineOffset(19), 0);
+                    viewer(hello).setTopIndex(6);
+                    return null;
+                });
+                sleep(400);
+                screenshot(new File(artifacts, "recording-c-example.png"));
+                List<String[]> recorded = ui(() -> tracerView().shownRows());
+
+                // The trace stays on disk: Clear Counts, then Open Trace brings the same counts back.
+                String trace = TracerPlugin.get().recording().lastTrace();
+                check(trace != null && new File(trace).isDirectory(), "the recording's trace directory: " + trace);
+                command("tracer.eclipse.clearCounts", null);
+                waitFor("Clear Counts to empty the Tracer view", TIMEOUT_MS, () -> tracerView().shownRows().isEmpty());
+                TracerPlugin.get().recording().openTrace(trace).get(TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+                waitFor("the opened trace's counts in the Tracer view", TIMEOUT_MS, () -> {
+                    List<String[]> rows = tracerView().shownRows();
+                    return rows.size() == recorded.size() && java.util.stream.IntStream.range(0, rows.size())
+                            .allMatch(i -> java.util.Arrays.equals(rows.get(i), recorded.get(i)));
+                });
+                check(TracerPlugin.get().recording().status().contains("26 events"),
+                        "the status says what the trace holds: " + TracerPlugin.get().recording().status());
                 command("tracer.eclipse.clearCounts", null);
             });
         }
