@@ -132,6 +132,15 @@ public final class Handlers {
         }
     }
 
+    /** Toggle Heat Map: the heat-map preference, flipped. */
+    public static final class ToggleHeatMap extends AbstractHandler {
+        @Override
+        public Object execute(ExecutionEvent event) {
+            Prefs.store().setValue(Prefs.HEAT_MAP_ENABLED, !Prefs.store().getBoolean(Prefs.HEAT_MAP_ENABLED));
+            return null;
+        }
+    }
+
     public static final class RestartServer extends AbstractHandler {
         @Override
         public Object execute(ExecutionEvent event) {

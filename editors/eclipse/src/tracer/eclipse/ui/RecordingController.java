@@ -5,6 +5,10 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import org.eclipse.core.runtime.IProgressMonitor;
+import org.eclipse.core.runtime.IStatus;
+import org.eclipse.core.runtime.Status;
+import org.eclipse.core.runtime.jobs.Job;
 import org.eclipse.lsp4j.WorkDoneProgressBegin;
 import org.eclipse.lsp4j.WorkDoneProgressEnd;
 import org.eclipse.lsp4j.WorkDoneProgressNotification;
@@ -30,6 +34,9 @@ public final class RecordingController {
     public enum State {
         IDLE, STARTING, RECORDING
     }
+
+    /** The family of the job that shows a running recording in the Progress view. */
+    public static final Object JOB_FAMILY = RecordingController.class;
 
     private final ServerManager servers;
     private final CountsModel counts;
@@ -155,6 +162,7 @@ public final class RecordingController {
                     if (state == State.STARTING) {
                         state = State.RECORDING;
                         status = "Recording " + commandLine;
+                        new RecordingJob(commandLine).schedule();
                     }
                 }
             }
@@ -226,6 +234,10 @@ public final class RecordingController {
                         if (trace != null) {
                             lastTrace = trace;
                         }
+                        if (error == null && state == State.IDLE) {
+                            // The progress end came first and said more than "stopped".
+                            return;
+                        }
                     }
                     end(error == null ? "Stopped " + commandLine : "Stopping failed: " + rootMessage(error));
                 });
@@ -260,6 +272,42 @@ public final class RecordingController {
                     }
                     changed();
                 });
+    }
+
+    /**
+     * A running recording in the Progress view and the status bar: the server's figures as its
+     * sub-task, and its Cancel button stops the recording.
+     */
+    private final class RecordingJob extends Job {
+        RecordingJob(String commandLine) {
+            super("Tracer: recording " + commandLine);
+            setPriority(LONG);
+        }
+
+        @Override
+        public boolean belongsTo(Object family) {
+            return family == JOB_FAMILY;
+        }
+
+        @Override
+        protected IStatus run(IProgressMonitor monitor) {
+            monitor.beginTask(getName(), IProgressMonitor.UNKNOWN);
+            while (state() != State.IDLE) {
+                if (monitor.isCanceled()) {
+                    stop();
+                    break;
+                }
+                monitor.subTask(status());
+                try {
+                    Thread.sleep(250);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            monitor.done();
+            return Status.OK_STATUS;
+        }
     }
 
     /** Clears the counts here and, when the server has counts of its own, there. */

@@ -23,6 +23,7 @@ import org.eclipse.core.resources.IWorkspace;
 import org.eclipse.core.resources.ResourcesPlugin;
 import org.eclipse.core.runtime.Path;
 import org.eclipse.core.runtime.Platform;
+import org.eclipse.core.runtime.jobs.Job;
 import org.eclipse.jface.text.IDocument;
 import org.eclipse.jface.text.ITextOperationTarget;
 import org.eclipse.jface.text.ITextViewer;
@@ -58,6 +59,7 @@ import tracer.eclipse.client.TracerConnection;
 import tracer.eclipse.client.Uris;
 import tracer.eclipse.ui.HeatMap;
 import tracer.eclipse.ui.Prefs;
+import tracer.eclipse.ui.RecordingController;
 import tracer.eclipse.ui.TracerPlugin;
 import tracer.eclipse.ui.TracerView;
 import tracer.eclipse.ui.search.ReferencesPage;
@@ -407,7 +409,8 @@ public final class Driver implements IStartup {
                 return List.of();
             });
             equal(List.of("Record…", "Stop Recording", "Open Trace…", "Clear Counts", "Open Trace in Trace Compass",
-                    "Find Tracepoint References", "Tracer View", "Restart Server"), items, "the Tracer menu");
+                    "Toggle Heat Map", "Find Tracepoint References", "Tracer View", "Restart Server"), items,
+                    "the Tracer menu");
         });
 
         boolean opened = step("the demo project's hello.c opens in the Generic Editor, synced with tracer-lsp", () -> {
@@ -689,9 +692,23 @@ public final class Driver implements IStartup {
             });
             sleep(400);
             screenshot(new File(artifacts, "recording.png"));
-            command("tracer.eclipse.stop", null);
+            var jobs = Job.getJobManager().find(RecordingController.JOB_FAMILY);
+            check(jobs.length == 1 && jobs[0].getName().equals("Tracer: recording ./hello world"),
+                    "a recording job in the Progress view: " + java.util.Arrays.toString(jobs));
+
+            command("tracer.eclipse.toggleHeatMap", null);
+            waitFor("Toggle Heat Map to hide the heat map", TIMEOUT_MS, () -> HeatMap.annotations(
+                    hello.getDocumentProvider().getAnnotationModel(hello.getEditorInput())).isEmpty());
+            command("tracer.eclipse.toggleHeatMap", null);
+            waitFor("Toggle Heat Map to show it again", TIMEOUT_MS, () -> HeatMap.annotations(
+                    hello.getDocumentProvider().getAnnotationModel(hello.getEditorInput())).size() == 4);
+
+            // Cancelling the job in the Progress view stops the recording, as Stop does.
+            jobs[0].cancel();
             waitFor("the recording to stop", TIMEOUT_MS,
-                    () -> TracerPlugin.get().recording().state() == tracer.eclipse.ui.RecordingController.State.IDLE);
+                    () -> TracerPlugin.get().recording().state() == RecordingController.State.IDLE
+                            && TracerPlugin.get().recording().status().contains("(stopped)")
+                            && Job.getJobManager().find(RecordingController.JOB_FAMILY).length == 0);
             List<String[]> rows = ui(() -> tracerView().shownRows());
             equal("25", rows.get(0)[1], "sorted by count, the busiest line first");
             double busiest = Double.parseDouble(rows.get(0)[2].replace(",", ""));
