@@ -154,8 +154,14 @@ run_e2e() {
     python3 "$PLUGIN/harness/make_platform.py" "$RUN_DIR/platform" "${bundles[@]}" >"$ARTIFACTS/platform.log" ||
         die "assembling the workbench failed: $(cat "$ARTIFACTS/platform.log")"
 
-    # The demo workspace: a copy of examples/, imported by the driver as the project "examples".
+    # The demo workspace: a copy of examples/, imported by the driver as the project "examples",
+    # with the built C example in it, recorded from there as a user would.
     cp -r "$REPO/examples" "$RUN_DIR/examples"
+    local record=$RECORD_COMMAND
+    if [ -z "${TRACER_ECLIPSE_RECORD_COMMAND:-}" ] && [ -n "$RECORD_COMMAND" ]; then
+        cp "$RECORD_COMMAND" "$RUN_DIR/examples/hello-c"
+        record=./hello-c
+    fi
     local fake=$RUN_DIR/fake-tracer-lsp
     printf '#!/bin/sh\nexec java -cp "%s" tracer.eclipse.fake.FakeTracerServer "$@"\n' "$(test_classpath)" >"$fake"
     chmod +x "$fake"
@@ -168,7 +174,7 @@ run_e2e() {
         -Dtracer.e2e.workspace="$RUN_DIR/examples" \
         -Dtracer.e2e.server="$server" \
         -Dtracer.e2e.fakeServer="$fake" \
-        -Dtracer.e2e.recordCommand="$RECORD_COMMAND" \
+        -Dtracer.e2e.recordCommand="$record" \
         -Dtracer.e2e.artifacts="$ARTIFACTS" \
         -jar /usr/lib/eclipse/plugins/org.eclipse.equinox.launcher_1.6.400.jar \
         -configuration "$RUN_DIR/platform/configuration" -data "$RUN_DIR/workspace" \

@@ -90,6 +90,12 @@ public final class Recording {
 
     private static final Pattern TRACE_IN = Pattern.compile("\\btrace in (\\S.*)$");
 
+    /** A progress message without the trace directory it ends with ("…; trace in DIR"). */
+    public static String withoutTrace(String message) {
+        Matcher m = message == null ? null : TRACE_IN.matcher(message);
+        return m != null && m.find() ? message.substring(0, m.start()).replaceAll("[;,]\\s*$", "") : message;
+    }
+
     /** The trace directory a progress message names ("…; trace in DIR"), or null. */
     public static String traceOfProgress(String message) {
         Matcher m = message == null ? null : TRACE_IN.matcher(message);

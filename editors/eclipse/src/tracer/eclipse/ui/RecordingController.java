@@ -198,7 +198,8 @@ public final class RecordingController {
                 }
                 state = State.IDLE;
                 token = null;
-                status = "Recorded " + commandLine + (message == null ? "" : ": " + message);
+                // The trace directory is the view's tooltip: long, and rarely what one reads first.
+                status = "Recorded " + commandLine + (message == null ? "" : ": " + Recording.withoutTrace(message));
             } else if (message != null) {
                 figures = Figures.progress(message);
                 status = "Recording " + commandLine + ": " + message;

@@ -191,6 +191,8 @@ public final class TracerView extends ViewPart {
                     + Figures.count(total) + " events";
         }
         status.setText(line);
+        String trace = recording.lastTrace();
+        status.setToolTipText(trace == null ? null : "Trace: " + trace);
         // Lost events are never silent: the line turns red while the recording reports some.
         Figures.Progress figures = recording.figures();
         boolean lost = figures != null && figures.lost().isPresent() && figures.lost().getAsDouble() > 0;

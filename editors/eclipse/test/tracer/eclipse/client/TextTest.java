@@ -89,6 +89,8 @@ public class TextTest {
         assertEquals("/w/.tracer/traces/20261127-081143", Recording.traceOfProgress(
                 "10,016 events, 0 lost; trace in /w/.tracer/traces/20261127-081143"));
         assertEquals(null, Recording.traceOfProgress("12 events, 3/s, 0 lost"));
+        assertEquals("10,016 events, 0 lost", Recording.withoutTrace("10,016 events, 0 lost; trace in /w/t"));
+        assertEquals("12 events, 3/s, 0 lost", Recording.withoutTrace("12 events, 3/s, 0 lost"));
         assertEquals("12,345 events, 2 lost", Recording.openTraceSummary(Map.of("trace", "/t", "events", 12345.0,
                 "lost", 2.0, "errors", List.of())));
         JsonObject trace = new JsonObject();
