@@ -213,6 +213,11 @@ public final class TracerConnection implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** The server's process (tests end it to check that the plug-in recovers). */
+    public ProcessHandle process() {
+        return process.toHandle();
+    }
+
     // ---- documents ---------------------------------------------------------------------------
 
     public void didOpen(String uri, String languageId, int version, String text) {

@@ -108,8 +108,24 @@ public final class DocumentSync implements IFileBufferListener {
         if (connection != null) {
             for (Tracked t : byUri.values()) {
                 t.version = 1;
-                connection.didOpen(t.uri, t.languageId, t.version, t.document().get());
+                send(() -> attached.didOpen(t.uri, t.languageId, t.version, t.document().get()));
             }
+        }
+    }
+
+    /**
+     * Sends a notification to the attached server. A server that went away must never break
+     * an edit: the failure detaches it, and the next server gets every document anew.
+     */
+    private synchronized void send(Runnable notification) {
+        if (attached == null) {
+            return;
+        }
+        try {
+            notification.run();
+        } catch (RuntimeException e) {
+            TracerPlugin.warn("tracer-lsp no longer takes documents: " + e.getMessage(), null);
+            attached = null;
         }
     }
 
@@ -173,9 +189,7 @@ public final class DocumentSync implements IFileBufferListener {
             }
             byUri.put(uri, tracked);
             text.getDocument().addDocumentListener(tracked);
-            if (attached != null) {
-                attached.didOpen(uri, language, tracked.version, text.getDocument().get());
-            }
+            send(() -> attached.didOpen(uri, language, tracked.version, text.getDocument().get()));
             start = attached == null;
         }
         if (start) {
@@ -201,9 +215,8 @@ public final class DocumentSync implements IFileBufferListener {
             }
             byUri.remove(tracked.uri);
             tracked.document().removeDocumentListener(tracked);
-            if (attached != null) {
-                attached.didClose(tracked.uri);
-            }
+            String uri = tracked.uri;
+            send(() -> attached.didClose(uri));
         }
         fireChanged();
     }
@@ -215,7 +228,7 @@ public final class DocumentSync implements IFileBufferListener {
         tracked.version++;
         TextDocumentContentChangeEvent sent = change != null ? change
                 : new TextDocumentContentChangeEvent(tracked.document().get());
-        attached.didChange(tracked.uri, tracked.version, List.of(sent));
+        send(() -> attached.didChange(tracked.uri, tracked.version, List.of(sent)));
     }
 
     @Override

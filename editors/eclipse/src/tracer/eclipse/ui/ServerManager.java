@@ -164,7 +164,11 @@ public final class ServerManager implements ServerEvents, IResourceChangeListene
             return null;
         }
         TracerConnection c = f.join();
-        return c.isAlive() ? c : null;
+        if (!c.isAlive()) {
+            startAsync();
+            return null;
+        }
+        return c;
     }
 
     /** The last reason the server could not start, or null. */
@@ -285,5 +289,14 @@ public final class ServerManager implements ServerEvents, IResourceChangeListene
     @Override
     public void exited(int code) {
         writeLog("[client] tracer-lsp exited with status " + code);
+        CompletableFuture<TracerConnection> f;
+        synchronized (this) {
+            f = current;
+        }
+        // The current server died (not one replaced by a restart): stop sending it documents;
+        // the next request starts a new one, which gets them all.
+        if (f != null && f.isDone() && !f.isCompletedExceptionally() && !f.join().isAlive()) {
+            documents.attach(null);
+        }
     }
 }

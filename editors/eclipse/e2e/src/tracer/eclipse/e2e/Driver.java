@@ -648,6 +648,33 @@ public final class Driver implements IStartup {
             });
         }
 
+        step("a server that dies does not break editing, and the next request starts a new one", () -> {
+            TracerConnection dead = ui(() -> TracerPlugin.get().servers().now());
+            dead.process().destroyForcibly();
+            waitFor("the server to end", TIMEOUT_MS, () -> !dead.isAlive());
+            IDocument doc = document(hello);
+            uiRun(() -> {
+                try {
+                    doc.replace(doc.get().indexOf("    return 0;"), 0, "    tracepoint(hello, no_such_event, 1);\n");
+                } catch (Exception e) {
+                    throw new RuntimeException("an edit failed after the server died", e);
+                }
+            });
+            waitFor("a new server, given the edited document (a marker on the new line)", TIMEOUT_MS, () -> {
+                TracerConnection c = TracerPlugin.get().servers().now();
+                if (c == null || c == dead) {
+                    return false;
+                }
+                for (IMarker m : file("c/hello.c").findMarkers("tracer.eclipse.problem", false, IResource.DEPTH_ZERO)) {
+                    if (String.valueOf(m.getAttribute(IMarker.MESSAGE)).contains("no_such_event")) {
+                        return true;
+                    }
+                }
+                return false;
+            });
+            uiRun(() -> hello.doRevertToSaved());
+        });
+
         step("Record with the fake recording server: Tracer view, heat map and code minings, live", () -> {
             Prefs.store().setValue(Prefs.SERVER_PATH, property("tracer.e2e.fakeServer"));
             waitFor("the fake server to replace tracer-lsp", TIMEOUT_MS, () -> {
