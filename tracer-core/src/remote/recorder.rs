@@ -203,6 +203,18 @@ impl Recorder {
             return Err(Error::State("a recording needs a channel".into()));
         }
         std::fs::create_dir_all(&cfg.dir).map_err(io_at(&cfg.dir))?;
+        let marker = cfg.dir.join(super::LIVE_MARKER);
+        let live_timer_us = cfg
+            .channels
+            .iter()
+            .filter_map(|(_, c)| c.switch_timer)
+            .min()
+            .map_or(0, |t| t.as_micros());
+        let marker_text = format!(
+            "pid {}\nlive_timer_us {live_timer_us}\n",
+            std::process::id()
+        );
+        std::fs::write(&marker, marker_text).map_err(io_at(&marker))?;
         crate::clock::trace_clock();
         let socket_dir = private_dir().map_err(io_at("<recorder socket directory>"))?;
         let socket_path = socket_dir.join("session.sock");
@@ -327,6 +339,8 @@ impl Recorder {
             let _ = t.join();
         }
         let _ = std::fs::remove_dir_all(&self.socket_dir);
+        // Last: a live viewer that sees the marker gone knows every file is complete.
+        let _ = std::fs::remove_file(self.shared.cfg.dir.join(super::LIVE_MARKER));
         snapshot(&self.shared)
     }
 }
