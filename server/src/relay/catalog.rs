@@ -155,8 +155,8 @@ impl Catalog {
         self.sessions().into_iter().find(|s| s.id == id)
     }
 
-    /// The streams of a session now: per trace (a directory with a `metadata`), its metadata
-    /// stream first, then its stream files.
+    /// The streams of a session now: per trace (a directory with a `metadata` and at least
+    /// one stream file), its metadata stream first, then its stream files.
     pub fn streams(&self, s: &Session) -> Vec<StreamFile> {
         let mut out = Vec::new();
         for (trace_name, tdir) in subdirs(&s.dir) {
@@ -172,6 +172,11 @@ impl Catalog {
                 .filter_map(|e| Some((e.file_name().into_string().ok()?, e.path())))
                 .filter(|(n, _)| !n.starts_with('.') && n != "metadata")
                 .collect();
+            if files.is_empty() {
+                // babeltrace2 drops a trace that has no data stream, metadata and all, and
+                // never asks for that metadata again: a trace is shown with its first stream.
+                continue;
+            }
             files.sort();
             let mut ids = self.ids();
             let trace_id = id_of(&mut ids.traces, &tdir);
