@@ -262,3 +262,21 @@ fn a_malformed_message_ends_that_viewer_only() {
     }
     let _ = std::fs::remove_dir_all(&root);
 }
+
+#[test]
+fn a_non_loopback_address_needs_allow_remote_and_a_token() {
+    let root = temp_root("remote");
+    let relay = |extra: &[&str]| {
+        let out = Command::new(binary())
+            .args(["relay", "--listen", "0.0.0.0:0", "--root"])
+            .arg(&root)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "the relay started with {extra:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(relay(&[]).contains("--allow-remote"));
+    assert!(relay(&["--allow-remote"]).contains("--token"));
+    let _ = std::fs::remove_dir_all(&root);
+}
