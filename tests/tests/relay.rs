@@ -169,6 +169,59 @@ fn babeltrace2_reads_a_recording_live_through_the_relay() {
     let _ = std::fs::remove_dir_all(&root);
 }
 
+#[test]
+fn a_program_that_exited_does_not_hold_back_the_live_view() {
+    if !babeltrace_available() {
+        return;
+    }
+    let hello = cargo_bin("hello-rs", "hello-rs");
+    let root = temp_root("two");
+    let dir = root.join("h").join("two");
+    let (_relay, port, _) = start_relay(&root);
+    // Two traced processes one after the other: 5 quick requests, then 150 over 1.5 s.
+    let hello = hello.to_str().unwrap();
+    let mut record = Started(
+        Command::new(binary())
+            .args(["record", "--output"])
+            .arg(&dir)
+            .args(["--", "sh", "-c", &format!("{hello} 5 0 && {hello} 150 10")])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until(
+        Duration::from_secs(10),
+        "the first program's trace to complete",
+        || std::fs::read_to_string(dir.join(".live")).is_ok_and(|m| m.contains("complete ")),
+    );
+    let mut viewer = Command::new("babeltrace2")
+        .arg("--input-format=lttng-live")
+        .arg(format!("net://localhost:{port}/host/h/two"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let live_lines = lines_of(viewer.stdout.take().unwrap());
+    let mut viewer = Started(viewer);
+    assert!(record.wait_for(Duration::from_secs(20), "record").success());
+    let recording_ended = Instant::now();
+    assert!(viewer
+        .wait_for(Duration::from_secs(10), "babeltrace2")
+        .success());
+    let received: Vec<(Instant, String)> = live_lines.try_iter().collect();
+    // Request 100 is only the second program's: it reached the viewer while that program ran,
+    // so the first program's finished stream did not hold the viewer back.
+    assert!(
+        received
+            .iter()
+            .any(|(t, l)| l.contains("id = 100,") && *t < recording_ended),
+        "the second program's events only arrived after the recording ended"
+    );
+    // 5 + 5 + 2 (ids 0, 3) events, then 150 + 150 + 50.
+    assert_eq!(received.len(), 12 + 350);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
 /// A viewer message header: payload size and command.
 fn header(size: u64, cmd: u32) -> Vec<u8> {
     let mut h = size.to_be_bytes().to_vec();

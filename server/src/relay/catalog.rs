@@ -4,7 +4,8 @@
 //!
 //! A session is *live* while its recorder's marker file ([`tracer_core::remote::LIVE_MARKER`])
 //! exists and names a running process; the recorder removes it after the last byte of every
-//! trace is written, so "not live" also means "complete". Ids are handed out on first sight
+//! trace is written, so "not live" also means "complete", and lists in it the traces that are
+//! complete before that (their program exited). Ids are handed out on first sight
 //! and never reused, so every viewer connection agrees on them.
 
 use super::wire::{SessionEntry, StreamEntry};
@@ -25,6 +26,16 @@ pub struct Session {
 impl Session {
     pub fn is_live(&self) -> bool {
         marker(&self.dir).is_some_and(|m| process_alive(m.pid))
+    }
+
+    /// Whether the trace in `trace_dir` has all its packets on disk: the recording is over,
+    /// or the recorder marked that trace complete (its program is gone).
+    pub fn trace_complete(&self, trace_dir: &Path) -> bool {
+        let name = trace_dir.file_name().and_then(|n| n.to_str());
+        match marker(&self.dir).filter(|m| process_alive(m.pid)) {
+            Some(m) => name.is_some_and(|n| m.complete.iter().any(|c| c == n)),
+            None => true,
+        }
     }
 }
 
@@ -65,6 +76,7 @@ fn id_of(list: &mut Vec<PathBuf>, p: &Path) -> u64 {
 struct Marker {
     pid: i32,
     live_timer_us: u32,
+    complete: Vec<String>,
 }
 
 fn marker(dir: &Path) -> Option<Marker> {
@@ -78,6 +90,11 @@ fn marker(dir: &Path) -> Option<Marker> {
         live_timer_us: value("live_timer_us ")
             .and_then(|v| u32::try_from(v).ok())
             .unwrap_or(0),
+        complete: text
+            .lines()
+            .filter_map(|l| l.strip_prefix("complete "))
+            .map(str::to_owned)
+            .collect(),
     })
 }
 

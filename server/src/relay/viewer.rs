@@ -5,7 +5,8 @@
 //! are read where the previous packet ended, and a packet is only offered once the file holds
 //! all of it (the recorder appends a packet in two writes). The recorder writes a trace's
 //! metadata before any packet that needs it, so the metadata read after finding a packet
-//! describes it.
+//! describes it. A stream hangs up (HUP) once its trace is complete and every packet was sent;
+//! until then an empty read is RETRY.
 
 use super::catalog::{Catalog, Session, StreamFile};
 use super::wire::{self, Index, Reply, Request};
@@ -25,7 +26,7 @@ enum Followed {
         trace: u64,
         /// Where the next packet starts.
         next: u64,
-        /// Every packet was delivered and the session is over.
+        /// Every packet was delivered and the trace is complete.
         hung_up: bool,
     },
     Metadata {
@@ -241,8 +242,11 @@ impl Viewer {
             return err();
         };
         let (file, session, trace, at) = (file.clone(), *session, *trace, *next);
-        // Liveness before the scan: a session seen over has every byte on disk already.
-        let live = self.catalog.session(session).is_some_and(|s| s.is_live());
+        // Completeness before the scan: a trace seen complete has every byte on disk already.
+        let complete = match (self.catalog.session(session), file.parent()) {
+            (Some(s), Some(trace_dir)) => s.trace_complete(trace_dir),
+            _ => true,
+        };
         let found = match next_packet(&file, at) {
             Ok(p) => p,
             Err(e) => {
@@ -269,7 +273,7 @@ impl Viewer {
                 };
                 wire::index_reply(&index, wire::index::OK, flags)
             }
-            None if live => wire::index_reply(&Index::default(), wire::index::RETRY, flags),
+            None if !complete => wire::index_reply(&Index::default(), wire::index::RETRY, flags),
             None => {
                 *hung_up = true;
                 wire::index_reply(&Index::default(), wire::index::HUP, flags)
