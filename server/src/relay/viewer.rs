@@ -132,6 +132,9 @@ impl Viewer {
         )
     }
 
+    /// babeltrace2 always asks for `SEEK_LAST` (the request's seek is not even decoded):
+    /// every stream is served from its first packet anyway, so a viewer that attaches late
+    /// still gets the whole recording, as counts in an editor need.
     fn attach(&mut self, session_id: u64) -> Reply {
         let Some(s) = self.catalog.session(session_id) else {
             return Reply::default().u32(wire::attach::UNKNOWN).u32(0);
