@@ -6,6 +6,7 @@ mod demo;
 mod load;
 mod lsp;
 mod record;
+mod relay;
 mod report;
 
 use std::io::{IsTerminal, Write};
@@ -107,6 +108,26 @@ enum Command {
         #[arg(last = true, value_name = "CMD")]
         command: Vec<String>,
     },
+    /// Serve recordings to live viewers (babeltrace2, Trace Compass) with the LTTng live
+    /// protocol while they are being written.
+    #[command(
+        after_help = "Serves ROOT/<host>/<session>/ (a `record --output` directory); a viewer reads it\nlive:\n  tracer-lsp relay --root traces &\n  tracer-lsp record --output traces/myhost/demo -- ./hello 100 &\n  babeltrace2 --input-format=lttng-live net://localhost/host/myhost/demo"
+    )]
+    Relay {
+        /// Directory holding `<host>/<session>/` recordings.
+        #[arg(long)]
+        root: PathBuf,
+        /// Address to listen on (port 0: any free port; the bound address is printed).
+        #[arg(long, default_value = relay::DEFAULT_LISTEN)]
+        listen: std::net::SocketAddr,
+        /// Allow a non-loopback --listen address.
+        #[arg(long, requires = "token")]
+        allow_remote: bool,
+        /// Shared secret for targets streaming to the relay (viewers are not asked for it:
+        /// the LTTng live protocol has no token).
+        #[arg(long)]
+        token: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -153,6 +174,17 @@ fn main() {
             files,
             command,
         }) => annotate(trace, &workspace, &files, command),
+        Some(Command::Relay {
+            root,
+            listen,
+            allow_remote,
+            token,
+        }) => relay::run(relay::RelayArgs {
+            root,
+            listen,
+            allow_remote,
+            token,
+        }),
     };
     if let Err(e) = result {
         eprintln!("tracer-lsp: {e:#}");

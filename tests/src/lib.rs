@@ -400,3 +400,34 @@ fn read_message(reader: &mut impl BufRead) -> Option<Value> {
     reader.read_exact(&mut body).ok()?;
     serde_json::from_slice(&body).ok()
 }
+
+/// Whether `babeltrace2` runs here: required under `CI`, else a loud skip message.
+pub fn babeltrace_available() -> bool {
+    let ok = Command::new("babeltrace2")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok && std::env::var_os("CI").is_some() {
+        panic!("babeltrace2 missing under CI (see tests/apt-packages.txt)");
+    }
+    if !ok {
+        eprintln!("\n!!!!!!!! SKIPPED babeltrace2 checks: babeltrace2 is not installed !!!!!!!!\n");
+    }
+    ok
+}
+
+/// Events babeltrace2 reads from a recording, failing on any warning.
+pub fn babeltrace_events(dir: &Path) -> Vec<String> {
+    let out = Command::new("babeltrace2").arg(dir).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "babeltrace2 failed: {stderr}");
+    assert!(
+        !stderr.contains("WARN") && !stderr.contains("ERROR"),
+        "babeltrace2 complained: {stderr}"
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}

@@ -8,7 +8,9 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use tracer_lsp_tests::{binary, build_c, cargo_bin, repo_root};
+use tracer_lsp_tests::{
+    babeltrace_available, babeltrace_events, binary, build_c, cargo_bin, repo_root,
+};
 
 fn out_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("tracer-record-{}-{name}", std::process::id()));
@@ -71,36 +73,6 @@ fn sites(v: &Value) -> Vec<(String, u64, String, u64)> {
         .collect();
     s.sort();
     s
-}
-
-fn babeltrace_available() -> bool {
-    let ok = Command::new("babeltrace2")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok && std::env::var_os("CI").is_some() {
-        panic!("babeltrace2 missing under CI (see tests/apt-packages.txt)");
-    }
-    if !ok {
-        eprintln!("\n!!!!!!!! SKIPPED babeltrace2 checks: babeltrace2 is not installed !!!!!!!!\n");
-    }
-    ok
-}
-
-/// Events babeltrace2 reads from a recording, failing on any warning.
-fn babeltrace_events(dir: &Path) -> Vec<String> {
-    let out = Command::new("babeltrace2").arg(dir).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "babeltrace2 failed: {stderr}");
-    assert!(
-        !stderr.contains("WARN") && !stderr.contains("ERROR"),
-        "babeltrace2 complained: {stderr}"
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect()
 }
 
 #[test]

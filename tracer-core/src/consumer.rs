@@ -423,6 +423,9 @@ impl Outputs {
         lost: u64,
         cpu: u32,
     ) -> Result<(), Error> {
+        // Metadata first: every class of this packet's events was registered before the
+        // events were committed, so a reader that finds the packet finds their classes.
+        self.write_metadata(false)?;
         let out = self.streams.entry((ch.index, s.id)).or_default();
         let path = self.dir.join(format!("{}_{}", ch.name, s.id));
         let file = match &mut out.file {

@@ -204,8 +204,10 @@ pub fn tsdl(d: &TraceDescription<'_>) -> String {
             "stream {{\n\tid = {sid};\n\tevent.header := {TSDL_EVENT_HEADER};\n{TSDL_PACKET_CONTEXT}\n}};\n\n"
         );
     }
-    for (sid, _) in d.channels {
-        for ec in d.classes {
+    // Classes outermost: a class registered later only appends text, so the metadata of a
+    // live trace grows by appending (the live relay sends viewers only what is new).
+    for ec in d.classes {
+        for (sid, _) in d.channels {
             let _ = write!(
                 o,
                 "event {{\n\tname = {};\n\tid = {};\n\tstream_id = {sid};\n\tloglevel = {};\n\tmodel.emf.uri = {};\n\tfields := struct {{\n",

@@ -61,6 +61,45 @@ impl PacketInfo {
     }
 }
 
+impl PacketInfo {
+    /// Reads back a header and context written by [`PacketInfo::encode`] (for readers that
+    /// follow a stream file as it grows, like the live relay). Errors say what is wrong.
+    pub fn decode(b: &[u8]) -> Result<PacketInfo, String> {
+        let Some(b) = b.get(..PACKET_PREFIX_LEN) else {
+            return Err("packet header cut short".into());
+        };
+        let u32_at = |at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap_or([0; 4]));
+        let u64_at = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]));
+        let magic = u32_at(0);
+        if magic != CTF_MAGIC {
+            return Err(format!(
+                "bad packet magic {magic:#010x} (expected {CTF_MAGIC:#010x})"
+            ));
+        }
+        let (content_bits, packet_bits) = (u64_at(48), u64_at(56));
+        let prefix_bits = PACKET_PREFIX_LEN as u64 * 8;
+        if content_bits != packet_bits || packet_bits < prefix_bits || packet_bits % 8 != 0 {
+            return Err(format!(
+                "impossible packet sizes: content_size {content_bits} bits, packet_size {packet_bits} bits"
+            ));
+        }
+        let mut uuid = [0u8; 16];
+        uuid.copy_from_slice(&b[4..20]);
+        Ok(PacketInfo {
+            uuid,
+            stream_id: u32_at(20),
+            stream_instance_id: u64_at(24),
+            timestamp_begin: u64_at(32),
+            timestamp_end: u64_at(40),
+            payload_len: usize::try_from((packet_bits - prefix_bits) / 8)
+                .map_err(|_| "packet too large".to_owned())?,
+            packet_seq_num: u64_at(64),
+            events_discarded: u64_at(72),
+            cpu_id: u32_at(80),
+        })
+    }
+}
+
 /// TSDL of the trace packet header.
 pub const TSDL_PACKET_HEADER: &str = "\
 	packet.header := struct {
@@ -108,5 +147,29 @@ mod tests {
             (84 + 16) * 8
         );
         assert_eq!(u32::from_le_bytes(b[80..84].try_into().unwrap()), 1);
+        assert_eq!(PacketInfo::decode(&b), Ok(p));
+    }
+
+    #[test]
+    fn decode_rejects_what_encode_never_writes() {
+        let mut b = PacketInfo {
+            uuid: [0; 16],
+            stream_id: 0,
+            stream_instance_id: 0,
+            timestamp_begin: 0,
+            timestamp_end: 0,
+            payload_len: 0,
+            packet_seq_num: 0,
+            events_discarded: 0,
+            cpu_id: 0,
+        }
+        .encode();
+        assert!(PacketInfo::decode(&b[..40])
+            .unwrap_err()
+            .contains("cut short"));
+        b[56] = 1; // packet_size no longer equals content_size
+        assert!(PacketInfo::decode(&b).unwrap_err().contains("impossible"));
+        b[0] = 0;
+        assert!(PacketInfo::decode(&b).unwrap_err().contains("magic"));
     }
 }

@@ -25,5 +25,10 @@ pub use log::ClassLog;
 pub const SESSION_ENV: &str = "TRACER_SESSION";
 /// How long a program waits for the recorder at start-up (milliseconds; default 3000).
 pub const REGISTER_TIMEOUT_ENV: &str = "TRACER_REGISTER_TIMEOUT_MS";
+/// The file a recording directory holds while its recorder runs (hidden, so trace readers
+/// skip it): `pid N`, `live_timer_us N` and a `complete DIR` line per trace whose program is
+/// gone and whose packets are all written. Live viewers (the relay) treat the recording as
+/// live while it exists and its recorder's process is alive.
+pub const LIVE_MARKER: &str = ".live";
 /// Version of the socket protocol and of the shared layouts.
 pub const PROTOCOL_VERSION: u32 = 1;

@@ -223,6 +223,7 @@ impl Recorder {
             threads: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
         });
+        write_live_marker(&shared, &lock(&shared.processes))?;
         let (s, l) = (shared.clone(), listener.clone());
         let accept = std::thread::Builder::new()
             .name("tracer-recorder".into())
@@ -327,6 +328,8 @@ impl Recorder {
             let _ = t.join();
         }
         let _ = std::fs::remove_dir_all(&self.socket_dir);
+        // Last: a live viewer that sees the marker gone knows every file is complete.
+        let _ = std::fs::remove_file(self.shared.cfg.dir.join(super::LIVE_MARKER));
         snapshot(&self.shared)
     }
 }
@@ -556,6 +559,35 @@ fn serve_process(shared: Arc<Shared>, socket: Socket) {
         lock(&record.error).get_or_insert(e.to_string());
     }
     record.ended.store(true, Release);
+    if let Err(e) = write_live_marker(&shared, &lock(&shared.processes)) {
+        lock(&record.error).get_or_insert(e.to_string());
+    }
+}
+
+/// Writes the recording's live marker: this process, the live timer, and the traces that are
+/// complete (`complete <dir>`: their program is gone and every packet is written). Callers
+/// hold the process list, which also keeps two writers apart.
+fn write_live_marker(shared: &Shared, processes: &[Arc<ProcessRecord>]) -> Result<(), Error> {
+    let live_timer_us = shared
+        .cfg
+        .channels
+        .iter()
+        .filter_map(|(_, c)| c.switch_timer)
+        .min()
+        .map_or(0, |t| t.as_micros());
+    let mut text = format!(
+        "pid {}\nlive_timer_us {live_timer_us}\n",
+        std::process::id()
+    );
+    for p in processes.iter().filter(|p| p.ended.load(Acquire)) {
+        if let Some(name) = p.dir.file_name() {
+            text.push_str(&format!("complete {}\n", name.to_string_lossy()));
+        }
+    }
+    let tmp = shared.cfg.dir.join(".live.tmp");
+    let path = shared.cfg.dir.join(super::LIVE_MARKER);
+    std::fs::write(&tmp, text).map_err(io_at(&tmp))?;
+    std::fs::rename(&tmp, &path).map_err(io_at(&path))
 }
 
 /// Attaches the streams a program sends until its socket closes.

@@ -1,0 +1,335 @@
+//! `tracer-lsp relay` end to end: babeltrace2 lists a recording that `tracer-lsp record` is
+//! writing and reads it live through the relay (the LTTng live protocol), getting exactly the
+//! events of the finished trace and exiting when the recording ends; a malformed viewer
+//! message ends that viewer's connection only.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+use tracer_lsp_tests::{babeltrace_available, babeltrace_events, binary, cargo_bin};
+
+/// A child process of this test, killed (by its PID, through `Child::kill`) when dropped.
+struct Started(Child);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Started {
+    /// Waits at most `limit` for the process to exit.
+    fn wait_for(&mut self, limit: Duration, what: &str) -> std::process::ExitStatus {
+        let t = Instant::now();
+        loop {
+            if let Some(s) = self.0.try_wait().unwrap() {
+                return s;
+            }
+            assert!(t.elapsed() < limit, "{what} still running after {limit:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn temp_root(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tracer-relay-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Lines of `r` as they arrive, each with the time it arrived.
+fn lines_of(r: impl Read + Send + 'static) -> Receiver<(Instant, String)> {
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for l in BufReader::new(r).lines().map_while(Result::ok) {
+            if tx.send((Instant::now(), l)).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Starts the relay on a free loopback port; returns it, its port and its stderr.
+fn start_relay(root: &Path) -> (Started, u16, Receiver<(Instant, String)>) {
+    let mut child = Command::new(binary())
+        .args(["relay", "--listen", "127.0.0.1:0", "--root"])
+        .arg(root)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines_of(child.stdout.take().unwrap());
+    let err = lines_of(child.stderr.take().unwrap());
+    let relay = Started(child);
+    let (_, first) = out
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the relay prints its address");
+    let port = first
+        .strip_prefix("listening on 127.0.0.1:")
+        .and_then(|r| r.split(',').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {first:?}"));
+    (relay, port, err)
+}
+
+fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !cond() {
+        assert!(t.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn babeltrace2_reads_a_recording_live_through_the_relay() {
+    if !babeltrace_available() {
+        return;
+    }
+    let hello = cargo_bin("hello-rs", "hello-rs");
+    let root = temp_root("live");
+    let (host, session) = ("target-a", "requests");
+    let dir = root.join(host).join(session);
+    let (_relay, port, _) = start_relay(&root);
+
+    // 200 requests 10 ms apart: about 2 s of recording.
+    let mut record = Started(
+        Command::new(binary())
+            .args(["record", "--output"])
+            .arg(&dir)
+            .arg("--")
+            .arg(&hello)
+            .args(["200", "10"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until(Duration::from_secs(10), "the recording to start", || {
+        dir.join(".live").exists()
+    });
+
+    let list = Command::new("babeltrace2")
+        .arg("--input-format=lttng-live")
+        .arg(format!("net://localhost:{port}"))
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert!(list.status.success(), "listing failed: {list:?}");
+    let url = format!("net://localhost:{port}/host/{host}/{session}");
+    assert!(
+        listed.lines().any(|l| l.starts_with(&url)),
+        "{url} not listed in {listed:?}"
+    );
+
+    let mut viewer = Command::new("babeltrace2")
+        .arg("--input-format=lttng-live")
+        .arg(&url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let live_lines = lines_of(viewer.stdout.take().unwrap());
+    let mut viewer_err = viewer.stderr.take().unwrap();
+    let mut viewer = Started(viewer);
+
+    let recorded = record.wait_for(Duration::from_secs(20), "record");
+    let recording_ended = Instant::now();
+    assert!(recorded.success(), "record failed: {recorded}");
+    let viewed = viewer.wait_for(
+        Duration::from_secs(10),
+        "babeltrace2 after the session ended",
+    );
+    let mut stderr = String::new();
+    viewer_err.read_to_string(&mut stderr).unwrap();
+    assert!(viewed.success(), "babeltrace2 failed: {viewed}: {stderr}");
+    assert!(
+        !stderr.contains("ERROR"),
+        "babeltrace2 complained: {stderr}"
+    );
+
+    let received: Vec<(Instant, String)> = live_lines.try_iter().collect();
+    let live: Vec<String> = received.iter().map(|(_, l)| l.clone()).collect();
+    assert!(
+        received.first().is_some_and(|(t, _)| *t < recording_ended),
+        "no event arrived while the program ran"
+    );
+    // examples/rust/src/main.rs: every request starts and is done once, and request ids
+    // divisible by 3 (0, 3, …, 198: 67 of them) are done a second time.
+    let count = |name: &str| live.iter().filter(|l| l.contains(name)).count();
+    assert_eq!(count("hello_rs:request_start:"), 200);
+    assert_eq!(count("hello_rs:request_done:"), 200 + 67);
+    assert_eq!(live.len(), 467);
+    // The same events in the same order as the finished trace read from disk.
+    assert_eq!(live, babeltrace_events(&dir));
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_program_that_exited_does_not_hold_back_the_live_view() {
+    if !babeltrace_available() {
+        return;
+    }
+    let hello = cargo_bin("hello-rs", "hello-rs");
+    let root = temp_root("two");
+    let dir = root.join("h").join("two");
+    let (_relay, port, _) = start_relay(&root);
+    // Two traced processes one after the other: 5 quick requests, then 150 over 1.5 s.
+    let hello = hello.to_str().unwrap();
+    let mut record = Started(
+        Command::new(binary())
+            .args(["record", "--output"])
+            .arg(&dir)
+            .args(["--", "sh", "-c", &format!("{hello} 5 0 && {hello} 150 10")])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until(
+        Duration::from_secs(10),
+        "the first program's trace to complete",
+        || std::fs::read_to_string(dir.join(".live")).is_ok_and(|m| m.contains("complete ")),
+    );
+    let mut viewer = Command::new("babeltrace2")
+        .arg("--input-format=lttng-live")
+        .arg(format!("net://localhost:{port}/host/h/two"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let live_lines = lines_of(viewer.stdout.take().unwrap());
+    let mut viewer = Started(viewer);
+    assert!(record.wait_for(Duration::from_secs(20), "record").success());
+    let recording_ended = Instant::now();
+    assert!(viewer
+        .wait_for(Duration::from_secs(10), "babeltrace2")
+        .success());
+    let received: Vec<(Instant, String)> = live_lines.try_iter().collect();
+    // Request 100 is only the second program's: it reached the viewer while that program ran,
+    // so the first program's finished stream did not hold the viewer back.
+    assert!(
+        received
+            .iter()
+            .any(|(t, l)| l.contains("id = 100,") && *t < recording_ended),
+        "the second program's events only arrived after the recording ended"
+    );
+    // 5 + 5 + 2 (ids 0, 3) events, then 150 + 150 + 50.
+    assert_eq!(received.len(), 12 + 350);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// A viewer message header: payload size and command.
+fn header(size: u64, cmd: u32) -> Vec<u8> {
+    let mut h = size.to_be_bytes().to_vec();
+    h.extend_from_slice(&cmd.to_be_bytes());
+    h.extend_from_slice(&0u32.to_be_bytes());
+    h
+}
+
+fn viewer(port: u16) -> TcpStream {
+    let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s
+}
+
+/// CONNECT as babeltrace2 does; returns the version the relay answers.
+fn connect(s: &mut TcpStream) -> (u32, u32) {
+    let mut m = header(20, 1);
+    m.extend_from_slice(&0u64.to_be_bytes());
+    for v in [2u32, 4, 1] {
+        m.extend_from_slice(&v.to_be_bytes());
+    }
+    s.write_all(&m).unwrap();
+    let mut r = [0u8; 20];
+    s.read_exact(&mut r).unwrap();
+    let be32 = |b: &[u8]| u32::from_be_bytes(b.try_into().unwrap());
+    (be32(&r[8..12]), be32(&r[12..16]))
+}
+
+fn list_sessions(s: &mut TcpStream) -> u32 {
+    s.write_all(&header(0, 2)).unwrap();
+    let mut r = [0u8; 4];
+    s.read_exact(&mut r).unwrap();
+    u32::from_be_bytes(r)
+}
+
+/// The relay closed the connection (reading gives end of file).
+fn closed(s: &mut TcpStream) -> bool {
+    let mut b = [0u8; 1];
+    matches!(s.read(&mut b), Ok(0))
+}
+
+#[test]
+fn a_malformed_message_ends_that_viewer_only() {
+    let root = temp_root("malformed");
+    let (_relay, port, errors) = start_relay(&root);
+    let mut good = viewer(port);
+    assert_eq!(connect(&mut good), (2, 4));
+
+    let mut unknown = viewer(port);
+    connect(&mut unknown);
+    unknown.write_all(&header(0, 99)).unwrap();
+    assert!(closed(&mut unknown), "unknown command: connection kept");
+
+    let mut huge = viewer(port);
+    huge.write_all(&header(1 << 40, 3)).unwrap();
+    assert!(closed(&mut huge), "oversized payload: connection kept");
+
+    let mut early = viewer(port);
+    early.write_all(&header(0, 2)).unwrap();
+    assert!(
+        closed(&mut early),
+        "LIST_SESSIONS before CONNECT: connection kept"
+    );
+
+    assert_eq!(
+        list_sessions(&mut good),
+        0,
+        "the first viewer is still served"
+    );
+    let mut later = viewer(port);
+    connect(&mut later);
+    assert_eq!(list_sessions(&mut later), 0, "new viewers are still served");
+
+    let mut said = Vec::new();
+    while let Ok((_, l)) = errors.recv_timeout(Duration::from_secs(2)) {
+        said.push(l);
+        if said.len() == 3 {
+            break;
+        }
+    }
+    let said = said.join("\n");
+    for needle in [
+        "unknown command 99",
+        "1099511627776-byte payload",
+        "before CONNECT",
+    ] {
+        assert!(
+            said.contains(needle),
+            "no {needle:?} in the relay's errors: {said}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_non_loopback_address_needs_allow_remote_and_a_token() {
+    let root = temp_root("remote");
+    let relay = |extra: &[&str]| {
+        let out = Command::new(binary())
+            .args(["relay", "--listen", "0.0.0.0:0", "--root"])
+            .arg(&root)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "the relay started with {extra:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(relay(&[]).contains("--allow-remote"));
+    assert!(relay(&["--allow-remote"]).contains("--token"));
+    let _ = std::fs::remove_dir_all(&root);
+}
