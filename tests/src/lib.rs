@@ -1,5 +1,8 @@
 //! Support for the end-to-end tests: locating the built `tracer-lsp`, a throw-away copy of
-//! the examples, and a small LSP client that drives the real binary over stdio.
+//! the examples, a small LSP client that drives the real binary over stdio, and real LTTng
+//! ([`lttng`]).
+
+pub mod lttng;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
