@@ -3,8 +3,9 @@
 //! inlines one site's function) and traced by `lttng` twice: plainly, and with the `ip` and
 //! `vpid` contexts. `tracer-lsp counts --json` must count every event as babeltrace2 does;
 //! without `ip` the counts are shared by the event's sites, with it they land on the exact
-//! lines through the binaries' DWARF, and a binary gone from disk is named and its events
-//! shared. `tracer.openTrace` shows the same counts as inlay hints.
+//! lines through the binaries' DWARF (also from a separate debug file); a binary stripped,
+//! rebuilt or gone from disk is named and its events shared, as are the events of a trace
+//! recorded without the statedump. `tracer.openTrace` shows the same counts as inlay hints.
 //!
 //! Needs lttng-tools, liblttng-ust-dev, gcc and babeltrace2: skipped loudly without them,
 //! except under `CI`.
@@ -37,14 +38,15 @@ fn compile(src: &Path, exe: &Path, flags: &[&str]) {
     );
 }
 
-/// Records every run of the program with every user-space event enabled (the statedump
-/// included), with the `ip` and `vpid` contexts when `ip`; returns the output directory.
-fn record(work: &Path, name: &str, ip: bool) -> PathBuf {
+/// Records every run of the program with the user-space events `events` enabled (`-a`: all,
+/// the statedump included), with the `ip` and `vpid` contexts when `ip`; returns the output
+/// directory.
+fn record(work: &Path, name: &str, events: &str, ip: bool) -> PathBuf {
     let out = work.join(name);
     let session = format!("tracer-lsp-import-{}-{name}", std::process::id());
     lttng::lttng(&["create", &session, "--output", out.to_str().unwrap()]);
     let run = || {
-        lttng::lttng(&["enable-event", "-u", "-a", "-s", &session]);
+        lttng::lttng(&["enable-event", "-u", events, "-s", &session]);
         if ip {
             lttng::lttng(&[
                 "add-context",
@@ -181,8 +183,9 @@ fn lttng_traces_are_counted_like_babeltrace2_and_put_on_lines_through_dwarf() {
         &["-g", "-O2", "-fno-pie", "-no-pie"],
     );
     let _daemon = SessionDaemon::ensure();
-    let plain = record(&work, "plain", false);
-    let with_ip = record(&work, "ip", true);
+    let plain = record(&work, "plain", "-a", false);
+    let with_ip = record(&work, "ip", "-a", true);
+    let no_statedump = record(&work, "ip-no-statedump", "lines_app:*", true);
 
     let (each, third, done) = (
         site_line(&src, "each"),
@@ -245,26 +248,52 @@ fn lttng_traces_are_counted_like_babeltrace2_and_put_on_lines_through_dwarf() {
     );
     c.shutdown();
 
-    // A binary gone from disk: named in the errors, its events shared, the totals unchanged.
-    let gone = work.join("bin").join(RUNS[1].0);
-    std::fs::remove_file(&gone).unwrap();
-    let doc = counts(&with_ip, &src);
-    assert_eq!(events(&doc), babeltrace_counts(&with_ip));
+    // Without the statedump the addresses cannot be mapped: said, and the counts shared.
+    let doc = counts(&no_statedump, &src);
+    assert_eq!(events(&doc), babeltrace_counts(&no_statedump));
     let errors = doc["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1, "{doc}");
-    assert!(
-        errors[0].as_str().unwrap().contains(gone.to_str().unwrap()),
-        "{doc}"
-    );
+    assert!(errors[0]
+        .as_str()
+        .unwrap()
+        .contains("lttng_ust_statedump:bin_info"));
+    assert!(sites(&doc).iter().all(|s| !s.4), "{doc}");
+
+    // The second binary as it may be found later: each time its events are shared (the
+    // first binary's stay exact), the totals unchanged, and the binary named in the errors.
+    let exe = work.join("bin").join(RUNS[1].0);
     let (pie_each, pie_third) = (u64::from(RUNS[0].1), u64::from(RUNS[0].1.div_ceil(3)));
     let rest = (n_each - pie_each) + (n_third - pie_third);
-    assert_eq!(
-        sites(&doc),
-        [
-            (file.clone(), third, step.clone(), pie_third + rest, false),
-            (file.clone(), each, step, pie_each + rest, false),
-            (file, done, done_ev, 2, false),
-        ]
-    );
+    let shared = [
+        (file.clone(), third, step.clone(), pie_third + rest, false),
+        (file.clone(), each, step.clone(), pie_each + rest, false),
+        (file.clone(), done, done_ev.clone(), 2, false),
+    ];
+    let objcopy = |args: &[&str]| {
+        let st = Command::new(args[0]).args(&args[1..]).status().unwrap();
+        assert!(st.success(), "{args:?}");
+    };
+    let exe_s = exe.to_str().unwrap();
+    let debug = format!("{exe_s}.debug");
+    objcopy(&["objcopy", "--only-keep-debug", exe_s, &debug]);
+    objcopy(&["strip", "--strip-debug", exe_s]);
+    let problem = |why: &str| {
+        let doc = counts(&with_ip, &src);
+        assert_eq!(events(&doc), babeltrace_counts(&with_ip));
+        let errors = doc["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 1, "{doc}");
+        let e = errors[0].as_str().unwrap();
+        assert!(e.starts_with(exe_s) && e.contains(why), "{e}");
+        assert_eq!(sites(&doc), shared);
+    };
+    problem("no line information");
+    // Its debug information in a separate file, named by `.gnu_debuglink`: exact again.
+    objcopy(&["objcopy", &format!("--add-gnu-debuglink={debug}"), exe_s]);
+    assert_eq!(sites(&counts(&with_ip, &src))[1].3, n_each);
+    // Rebuilt since the trace was recorded: another build id.
+    compile(&src, &exe, &["-g", "-O1"]);
+    problem("not the binary that was traced");
+    std::fs::remove_file(&exe).unwrap();
+    problem("cannot open");
     let _ = std::fs::remove_dir_all(&work);
 }
