@@ -64,7 +64,8 @@ impl Binaries {
             .as_mut()
             .ok()?;
         let address = if object.is_pic {
-            (ip - object.baddr).checked_add(binary.first_segment)?
+            ip.checked_sub(object.baddr)?
+                .checked_add(binary.first_segment)?
         } else {
             ip
         };
@@ -183,4 +184,68 @@ fn call_site(dwarf: &Loader, probe: u64) -> Option<(String, u32)> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A function two or three lines long (where its instructions' lines start and end is the
+    /// code generator's choice).
+    #[inline(never)]
+    fn marker() -> u32 {
+        line!()
+    }
+
+    /// Where this test program's first segment is mapped, from `/proc/self/maps`.
+    fn load_base(exe: &Path) -> u64 {
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        maps.lines()
+            .find_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                let (range, offset, path) = (f[0], f[2], f.get(5)?);
+                (Path::new(path) == exe && u64::from_str_radix(offset, 16).ok()? == 0)
+                    .then(|| u64::from_str_radix(range.split('-').next()?, 16).ok())?
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn a_running_address_of_a_pie_resolves_to_its_source_line() {
+        let exe = std::env::current_exe().unwrap().canonicalize().unwrap();
+        let baddr = load_base(&exe);
+        let object = Mapped {
+            baddr,
+            memsz: u64::MAX - baddr,
+            path: exe.to_string_lossy().into_owned(),
+            is_pic: true,
+            build_id: None,
+        };
+        let mut binaries = Binaries::default();
+        // As if `marker`'s first instruction were a probe call's last byte.
+        let ip = marker as *const () as u64 + 1;
+        let (file, line) = binaries.call_line(&object, ip).unwrap();
+        assert!(file.ends_with("lttng_sites/binaries.rs"), "{file}");
+        assert!(line.abs_diff(marker()) <= 1, "{line}");
+        assert!(binaries.problems().is_empty());
+        // Below the object: nothing, and no panic.
+        assert_eq!(binaries.call_line(&object, baddr - 1), None);
+    }
+
+    #[test]
+    fn a_missing_binary_is_named_once() {
+        let gone = Mapped {
+            baddr: 0x1000,
+            memsz: 0x1000,
+            path: "/nonexistent/app".into(),
+            is_pic: true,
+            build_id: Some(vec![1, 2]),
+        };
+        let mut binaries = Binaries::default();
+        assert_eq!(binaries.call_line(&gone, 0x1100), None);
+        assert_eq!(binaries.call_line(&gone, 0x1200), None);
+        let problems = binaries.problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].starts_with("/nonexistent/app: cannot open"));
+    }
 }

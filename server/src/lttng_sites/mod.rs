@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
+use tracer_core::ctf::metadata::EnvValue;
 use tracer_core::ctf::read::{Counts, Decode, EventClass, Trace, Value};
 
 use binaries::{Binaries, Mapped};
@@ -75,9 +76,17 @@ fn lttng_internal(c: &EventClass) -> bool {
     c.name.starts_with("lttng_ust_")
 }
 
-/// Reads a trace's addresses, if its events have the `ip` context.
+/// Reads a trace's addresses, if it is a user-space trace whose events have the `ip` context.
 fn read_addresses(dir: &Path, bin_infos: u64) -> Option<Pass> {
     let trace = Trace::open(dir).ok()?;
+    // A kernel trace's addresses are the kernel's: no statedump maps them.
+    let kernel = trace
+        .env()
+        .iter()
+        .any(|(k, v)| k == "domain" && *v == EnvValue::Str("kernel".into()));
+    if kernel {
+        return None;
+    }
     let with_ip = |c: &EventClass| !lttng_internal(c) && trace.context_fields(c).contains(&"ip");
     if !trace.classes().iter().any(|c| with_ip(c)) {
         return None;
@@ -173,7 +182,12 @@ impl Pass {
         let mut hits: Vec<_> = self.hits.into_iter().collect();
         hits.sort_unstable();
         for ((vpid, ip, stream_id, id), n) in hits {
-            let objects = self.objects.get(&vpid).map_or(&[][..], Vec::as_slice);
+            // The statedump may be in a channel without `vpid`.
+            let objects = self
+                .objects
+                .get(&vpid)
+                .or_else(|| self.objects.get(&None))
+                .map_or(&[][..], Vec::as_slice);
             let mut holding = objects.iter().filter(|o| o.contains(ip));
             let Some(object) = holding.next() else {
                 outside += n;
