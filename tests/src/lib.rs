@@ -320,6 +320,24 @@ impl LspClient {
         );
     }
 
+    /// (0-based line, label) of every inlay hint of a document.
+    pub fn inlay_hints(&mut self, uri: &str) -> Vec<(u64, String)> {
+        let r = self.request(
+            "textDocument/inlayHint",
+            json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 100000, "character": 0}}}),
+        );
+        r.as_array()
+            .expect("inlay hints")
+            .iter()
+            .map(|h| {
+                (
+                    h["position"]["line"].as_u64().unwrap_or_default(),
+                    h["label"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+
     pub fn send_bytes(&mut self, body: &[u8]) {
         let header = format!("Content-Length: {}\r\n\r\n", body.len());
         self.stdin

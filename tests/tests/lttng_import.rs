@@ -146,21 +146,7 @@ fn hints(c: &mut LspClient, src: &Path, trace: &Path) -> Vec<(u64, String)> {
         json!({"command": "tracer.openTrace", "arguments": [{"path": trace}]}),
     );
     assert!(r["events"].as_u64().unwrap() > 0, "{r}");
-    let uri = format!("file://{}", src.join("lines.c").display());
-    let r = c.request(
-        "textDocument/inlayHint",
-        json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 1000, "character": 0}}}),
-    );
-    r.as_array()
-        .unwrap()
-        .iter()
-        .map(|h| {
-            (
-                h["position"]["line"].as_u64().unwrap(),
-                h["label"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
+    c.inlay_hints(&format!("file://{}", src.join("lines.c").display()))
 }
 
 #[test]
