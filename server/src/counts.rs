@@ -1,6 +1,7 @@
 //! Trace counts as the editor and the command line show them: the CTF reader's per-class
-//! counts turned into [`TraceCount`]s (call site from our `model.emf.uri`, none for LTTng
-//! events), and the `tracer-lsp counts` / `tracer-lsp annotate` commands.
+//! counts turned into [`TraceCount`]s (call site from our `model.emf.uri`, from the `ip`
+//! context through DWARF for LTTng events that have it, none for other LTTng events), and
+//! the `tracer-lsp counts` / `tracer-lsp annotate` commands.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use serde::Serialize;
 use tracer_core::ctf::read::{self, Counts};
 
 use crate::load;
+use crate::lttng_sites::{self, Located};
 
 /// Decodes `%XX` escapes.
 fn unescape(s: &str) -> String {
@@ -55,23 +57,56 @@ fn split_name(name: &str) -> (String, String) {
     }
 }
 
-/// The reader's counts as trace counts (classes with no event left out).
-pub fn trace_counts(counts: &Counts) -> Vec<TraceCount> {
-    counts
-        .classes
-        .iter()
-        .filter(|c| c.count > 0)
-        .map(|c| {
-            let (provider, event) = split_name(&c.name);
-            TraceCount {
-                provider,
-                event,
-                location: c.emf_uri.as_deref().and_then(callsite_of),
-                count: c.count,
-                ..TraceCount::default()
-            }
-        })
-        .collect()
+/// An imported trace: the reader's counts and what they become in the editor.
+pub struct Imported {
+    /// Per class, with the events read and lost.
+    pub counts: Counts,
+    /// Per event, and per call site where the trace says (or DWARF does).
+    pub traces: Vec<TraceCount>,
+    /// What could not be read or located, one line each.
+    pub errors: Vec<String>,
+}
+
+/// Reads every trace under `root`: counts per class, then call sites for the LTTng events
+/// that have the `ip` context.
+pub fn import(root: &Path) -> Imported {
+    let counts = read::count(root, 0);
+    let located = lttng_sites::locate(&counts);
+    let traces = trace_counts(&counts, &located);
+    let mut errors: Vec<String> = counts.errors.iter().map(|e| e.to_string()).collect();
+    errors.extend(located.errors);
+    Imported {
+        counts,
+        traces,
+        errors,
+    }
+}
+
+/// The reader's counts as trace counts (classes with no event left out): one per call site
+/// the class's events were located on, and one without location for the rest.
+pub fn trace_counts(counts: &Counts, located: &Located) -> Vec<TraceCount> {
+    let mut out = Vec::new();
+    for c in counts.classes.iter().filter(|c| c.count > 0) {
+        let (provider, event) = split_name(&c.name);
+        let count = |location, count| TraceCount {
+            provider: provider.clone(),
+            event: event.clone(),
+            location,
+            count,
+            ..TraceCount::default()
+        };
+        let mut rest = c.count;
+        let key = (c.trace.clone(), c.stream_id, c.id);
+        for ((file, line), &n) in located.sites.get(&key).into_iter().flatten() {
+            let n = n.min(rest);
+            rest -= n;
+            out.push(count(Some((file.clone(), *line)), n));
+        }
+        if rest > 0 {
+            out.push(count(c.emf_uri.as_deref().and_then(callsite_of), rest));
+        }
+    }
+    out
 }
 
 /// The counts of a recording, one per call site (summed over processes).
@@ -163,8 +198,11 @@ pub fn counts_command(trace: &Path, workspace: Option<&Path>, json: bool) -> Res
     if !trace.exists() {
         bail!("{}: no such trace directory", trace.display());
     }
-    let counts = read::count(trace, 0);
-    let traces = trace_counts(&counts);
+    let Imported {
+        counts,
+        traces,
+        errors,
+    } = import(trace);
     let attribution = match workspace {
         Some(ws) => {
             let (index, _) = load::load_tree(ws, load::PathKeys::Relative, &|_, _| {})
@@ -173,7 +211,6 @@ pub fn counts_command(trace: &Path, workspace: Option<&Path>, json: bool) -> Res
         }
         None => Attribution::default(),
     };
-    let errors: Vec<String> = counts.errors.iter().map(|e| e.to_string()).collect();
     let mut out = std::io::stdout().lock();
     if json {
         let doc = CountsJson {
@@ -198,7 +235,7 @@ pub fn counts_command(trace: &Path, workspace: Option<&Path>, json: bool) -> Res
         let mark = if s.exact {
             ""
         } else {
-            "  (event total, shared)"
+            "  (shared: events with no call site count on every site of their event)"
         };
         writeln!(
             out,
@@ -281,7 +318,7 @@ pub fn print_annotated(
     if a.sites.iter().any(|s| !s.exact) {
         writeln!(
             out,
-            "* the event's total, shared by all its sites (the trace has no call sites)"
+            "* with the events the trace places on no call site, counted on every site of their event"
         )?;
     }
     for u in &a.unmatched {

@@ -5,6 +5,7 @@ mod counts;
 mod demo;
 mod load;
 mod lsp;
+mod lttng_sites;
 mod record;
 mod relay;
 mod report;
@@ -275,12 +276,12 @@ fn annotate(
         }
         (None, true) => anyhow::bail!("give --trace DIR or a program after `--` to record"),
     };
-    let counts = tracer_core::ctf::read::count(&trace, 0);
-    for e in &counts.errors {
+    let imported = counts::import(&trace);
+    for e in &imported.errors {
         eprintln!("tracer-lsp: {e}");
     }
     let (ws, _) = load::load_tree(workspace, load::PathKeys::Relative, &|_, _| {})?;
-    let attribution = ws.attribute_counts(&counts::trace_counts(&counts));
+    let attribution = ws.attribute_counts(&imported.traces);
     counts::print_annotated(&ws, &attribution, files, &mut std::io::stdout().lock())
 }
 

@@ -1,5 +1,8 @@
 //! Support for the end-to-end tests: locating the built `tracer-lsp`, a throw-away copy of
-//! the examples, and a small LSP client that drives the real binary over stdio.
+//! the examples, a small LSP client that drives the real binary over stdio, and real LTTng
+//! ([`lttng`]).
+
+pub mod lttng;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -315,6 +318,24 @@ impl LspClient {
             "textDocument/didOpen",
             json!({"textDocument": {"uri": uri, "languageId": "c", "version": 1, "text": text}}),
         );
+    }
+
+    /// (0-based line, label) of every inlay hint of a document.
+    pub fn inlay_hints(&mut self, uri: &str) -> Vec<(u64, String)> {
+        let r = self.request(
+            "textDocument/inlayHint",
+            json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 100000, "character": 0}}}),
+        );
+        r.as_array()
+            .expect("inlay hints")
+            .iter()
+            .map(|h| {
+                (
+                    h["position"]["line"].as_u64().unwrap_or_default(),
+                    h["label"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
     }
 
     pub fn send_bytes(&mut self, body: &[u8]) {

@@ -41,24 +41,6 @@ fn progress_end(c: &mut LspClient, token: &str) -> Value {
     })
 }
 
-/// (0-based line, label) of every inlay hint in a file.
-fn hints(c: &mut LspClient, uri: &str) -> Vec<(u64, String)> {
-    let r = c.request(
-        "textDocument/inlayHint",
-        json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 10000, "character": 0}}}),
-    );
-    r.as_array()
-        .unwrap()
-        .iter()
-        .map(|h| {
-            (
-                h["position"]["line"].as_u64().unwrap(),
-                h["label"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
 /// 0-based line of the `nth` line of the fixture file holding `needle`.
 fn line(fx: &Fixture, rel: &str, needle: &str, nth: usize) -> u64 {
     fx.read(rel)
@@ -122,7 +104,7 @@ fn recording_the_rust_example_annotates_every_site_with_its_exact_count() {
         .contains("/s, ")));
 
     assert_eq!(
-        hints(&mut c, &uri),
+        c.inlay_hints(&uri),
         vec![
             (start, "● 40".to_owned()),
             (done1, "● 40".to_owned()),
@@ -187,7 +169,7 @@ fn recording_the_rust_example_annotates_every_site_with_its_exact_count() {
         "workspace/executeCommand",
         json!({"command": "tracer.clearCounts", "arguments": []}),
     );
-    assert_eq!(hints(&mut c, &uri), vec![]);
+    assert_eq!(c.inlay_hints(&uri), vec![]);
     c.wait_for(|m| {
         m["method"] == "tracer/counts"
             && m["params"]["uri"] == uri
@@ -219,7 +201,7 @@ fn stop_ends_a_running_recording_and_keeps_its_counts() {
         json!({"command": "tracer.stop", "arguments": [{"id": id}]}),
     );
     progress_end(&mut c, "rec-stop");
-    let h = hints(&mut c, &uri);
+    let h = c.inlay_hints(&uri);
     assert_eq!(h.len(), 3, "{h:?}");
     let first: u64 = h[0]
         .1
@@ -253,7 +235,7 @@ fn a_trace_recorded_on_the_command_line_opens_with_the_same_counts() {
     assert_eq!(r["events"], 7 + 7 + 3);
     assert_eq!(r["errors"], json!([]));
     let uri = fx.uri("rust/src/main.rs");
-    let labels: Vec<String> = hints(&mut c, &uri).into_iter().map(|(_, l)| l).collect();
+    let labels: Vec<String> = c.inlay_hints(&uri).into_iter().map(|(_, l)| l).collect();
     assert_eq!(labels, ["● 7", "● 7", "● 3"]);
     let bad = c.request_raw(
         "workspace/executeCommand",
@@ -306,7 +288,7 @@ fn recording_the_c_example_annotates_its_lines_and_totals_its_declarations() {
     let hello = "c/hello.c";
     let at = |needle: &str, nth: usize| line(&fx, hello, needle, nth);
     assert_eq!(
-        hints(&mut c, &fx.uri(hello)),
+        c.inlay_hints(&fx.uri(hello)),
         vec![
             (at("tracepoint(hello, work_start", 0), "● 10".to_owned()),
             (at("tracepoint(hello, work_done", 0), "● 10".to_owned()),

@@ -13,7 +13,7 @@ mod reader_common;
 use reader_common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use tracer_core::ctf::read::{count, discover, Trace};
+use tracer_core::ctf::read::{count, discover, Decode, Trace};
 
 fn lttng_available() -> bool {
     let ok = |cmd: &str, arg: &str| {
@@ -254,6 +254,26 @@ fn lttng_ust_traces_read_like_babeltrace2() {
         if per_pid {
             assert_eq!(pids.len(), 1, "one traced process: {pids:?}");
         }
+
+        // Decoding contexts alone gives the same contexts, and no payload.
+        let tick = trace
+            .classes()
+            .iter()
+            .find(|c| c.name == "reader_app:tick")
+            .unwrap();
+        let names = trace.context_fields(tick);
+        assert_eq!(names.contains(&"ip"), per_pid, "{names:?}");
+        let full = trace.events(|_| true).map(|e| e.unwrap().fields.unwrap());
+        let contexts = trace
+            .events_decoding(|_| Decode::Context)
+            .map(|e| e.unwrap().fields.unwrap());
+        let mut n_events = 0;
+        for (f, c) in full.zip(contexts) {
+            assert_eq!(f.context, c.context);
+            assert!(c.payload.is_empty());
+            n_events += 1;
+        }
+        assert_eq!(n_events, c.events, "{name}");
     }
     let _ = std::fs::remove_dir_all(&work);
 }

@@ -49,8 +49,9 @@ pub struct SiteCount {
     pub count: u64,
     pub rate: f64,
     pub lost: u64,
-    /// True when the trace located these events on this site; false when the site shows its
-    /// event's total, shared with `shared_by - 1` other sites.
+    /// True when the trace located all these events on this site; false when the count
+    /// includes events located nowhere, whose total every site of the event shows (shared
+    /// with `shared_by - 1` other sites).
     pub exact: bool,
     pub shared_by: usize,
     pub payloads: Vec<String>,
@@ -131,6 +132,9 @@ impl WorkspaceIndex {
                     first_ns: None,
                     last_ns: None,
                 });
+                // A site is exact only when all of its count was located on it.
+                s.exact &= c.location.is_some();
+                s.shared_by = s.shared_by.max(shared_by);
                 s.first_ns = match (s.first_ns, c.first_ns) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
@@ -283,6 +287,26 @@ mod tests {
             .iter()
             .all(|s| s.count == 30 && !s.exact && s.shared_by == 3));
         assert_eq!(a.unmatched, [stray]);
+    }
+
+    #[test]
+    fn a_site_with_located_and_shared_counts_is_not_exact() {
+        // Some events of an LTTng trace located through DWARF, the others not.
+        let rest = TraceCount {
+            provider: "app".into(),
+            event: "greet".into(),
+            count: 5,
+            ..TraceCount::default()
+        };
+        let a = ws().attribute_counts(&[located("src/main.c", 3, 7), rest]);
+        let got: Vec<(u32, u64, bool, usize)> = a
+            .sites
+            .iter()
+            .filter(|s| s.path.ends_with("proj/src/main.c"))
+            .map(|s| (s.line, s.count, s.exact, s.shared_by))
+            .collect();
+        assert_eq!(got, [(2, 12, false, 3), (4, 5, false, 3)]);
+        assert_eq!(a.events["app:greet"], 12);
     }
 
     #[test]

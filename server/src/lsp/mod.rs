@@ -183,17 +183,16 @@ impl Backend {
         }
         self.recordings.stop(None).await.ok();
         let read = path.clone();
-        let counts = tokio::task::spawn_blocking(move || tracer_core::ctf::read::count(&read, 0))
+        let imported = tokio::task::spawn_blocking(move || crate::counts::import(&read))
             .await
             .map_err(|e| RpcError::invalid_params(e.to_string()))?;
-        let errors: Vec<String> = counts.errors.iter().map(|e| e.to_string()).collect();
+        let (counts, errors) = (&imported.counts, imported.errors);
         for e in errors.iter().take(20) {
             self.client
                 .log_message(MessageType::WARNING, format!("tracer-lsp: {e}"))
                 .await;
         }
-        self.world
-            .set_trace_counts(crate::counts::trace_counts(&counts));
+        self.world.set_trace_counts(imported.traces);
         recording::publish_counts(&self.client, &self.world, self.features()).await;
         let unmatched = self.world.attribution().unmatched.len();
         Ok(serde_json::json!({

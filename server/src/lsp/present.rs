@@ -316,7 +316,8 @@ pub fn count_markdown(c: &indexer::query::counts::SiteCount) -> String {
     }
     if !c.exact {
         s.push_str(&format!(
-            " (the event's total: the trace has no call sites; shared by {} sites)",
+            " (with the events the trace places on no call site, shown on all {} sites of the \
+             event)",
             c.shared_by
         ));
     }

@@ -1,6 +1,7 @@
-//! Events with their values, in time order across the stream files of a trace. Payloads are
-//! decoded only for the classes the caller asks for; the others are walked with the counting
-//! ops and come out with their class and timestamp only.
+//! Events with their values, in time order across the stream files of a trace. Values are
+//! decoded only for the classes the caller asks for (contexts alone, or contexts and payload);
+//! the others are walked with the counting ops and come out with their class and timestamp
+//! only.
 
 use super::count::event_error;
 use super::exec::{decode, run, Cursor, Regs, Stop};
@@ -51,11 +52,24 @@ impl Event {
     }
 }
 
+/// What [`Trace::events_decoding`] decodes of the events of a class.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Decode {
+    /// Nothing: the event has its class and timestamp (walking it costs what counting costs).
+    #[default]
+    Nothing,
+    /// The stream event context and the event context (LTTng's `ip`, `vpid`…); the payload is
+    /// walked, not decoded.
+    Context,
+    /// Contexts and payload.
+    All,
+}
+
 /// The events of a trace in time order; errors come as `Err` items, and reading goes on after
 /// them.
 pub struct Events<'t> {
     trace: &'t Trace,
-    decode: Vec<bool>,
+    decode: Vec<Decode>,
     streams: Vec<StreamEvents>,
     heads: Vec<Option<Event>>,
     errors: VecDeque<ReadError>,
@@ -65,6 +79,17 @@ impl Trace {
     /// Iterates over the events, decoding contexts and payloads of the classes for which
     /// `payloads` is true (the others cost what counting costs).
     pub fn events(&self, payloads: impl Fn(&EventClass) -> bool) -> Events<'_> {
+        self.events_decoding(|c| {
+            if payloads(c) {
+                Decode::All
+            } else {
+                Decode::Nothing
+            }
+        })
+    }
+
+    /// Iterates over the events, decoding of each class what `decode` says.
+    pub fn events_decoding(&self, decode: impl Fn(&EventClass) -> Decode) -> Events<'_> {
         let mut errors = VecDeque::new();
         let mut streams = Vec::new();
         for f in self.stream_files() {
@@ -87,7 +112,7 @@ impl Trace {
         }
         Events {
             trace: self,
-            decode: self.classes.iter().map(|c| payloads(c)).collect(),
+            decode: self.classes.iter().map(|c| decode(c)).collect(),
             heads: vec![None; streams.len()],
             streams,
             errors,
@@ -134,7 +159,7 @@ struct StreamEvents {
 }
 
 impl StreamEvents {
-    fn next(&mut self, trace: &Trace, decode: &[bool]) -> Option<Result<Event, ReadError>> {
+    fn next(&mut self, trace: &Trace, decode: &[Decode]) -> Option<Result<Event, ReadError>> {
         loop {
             let p = match self.packet {
                 Some(i) if self.pos < self.packets[i].content_end => &self.packets[i],
@@ -177,14 +202,14 @@ impl StreamEvents {
     }
 }
 
-/// Decodes one event: its header, then its contexts and payload as values if its class is
-/// asked for, else walks them.
+/// Decodes one event: its header, then what `decode_class` asks of its class as values, walking
+/// the rest.
 fn event(
     layout: &Layout,
     p: &PacketSpan,
     c: &mut Cursor<'_>,
     regs: &mut Regs,
-    decode_class: &[bool],
+    decode_class: &[Decode],
 ) -> Result<(usize, Option<Fields>), Stop> {
     let sl = &layout.streams[p.stream];
     regs.event_id = 0;
@@ -194,12 +219,18 @@ fn event(
         .get(regs.event_id)
         .ok_or_else(|| Stop::Bad(format!("unknown event id {}", regs.event_id)))?;
     let cl = &layout.class_layouts[ci];
-    let fields = if decode_class.get(ci).copied().unwrap_or(false) {
+    let mode = decode_class.get(ci).copied().unwrap_or_default();
+    let fields = if mode == Decode::Nothing {
+        run(&cl.ops, c, regs)?;
+        None
+    } else {
+        let start = c.pos;
         let mut f = Fields::default();
+        let payload = (mode == Decode::All).then_some(cl.fields).flatten();
         for (root, is_payload) in [
             (sl.event_context, false),
             (cl.context, false),
-            (cl.fields, true),
+            (payload, true),
         ] {
             let Some(r) = root else { continue };
             let out = if is_payload {
@@ -212,10 +243,14 @@ fn event(
                 other => out.push((Arc::from(""), other)),
             }
         }
+        if mode == Decode::Context {
+            // Walk the whole event again with the counting ops: they know where the payload
+            // ends without building its values (re-reading the contexts sets the same
+            // registers).
+            c.pos = start;
+            run(&cl.ops, c, regs)?;
+        }
         Some(f)
-    } else {
-        run(&cl.ops, c, regs)?;
-        None
     };
     if c.pos > c.end {
         return Err(Stop::Overrun);

@@ -24,7 +24,7 @@ mod tsdl;
 mod value;
 
 pub use count::{count, count_traces, ClassCount, Counts};
-pub use events::{Event, Events, Fields};
+pub use events::{Decode, Event, Events, Fields};
 pub use layout::EventClass;
 pub use trace::Trace;
 pub use tsdl::Clock;

@@ -1,7 +1,7 @@
 //! A trace directory: its metadata, compiled, and its stream files. Opening reads and compiles
 //! the metadata only; stream files are mapped when counted or iterated.
 
-use super::layout::{self, EventClass, Layout};
+use super::layout::{self, EventClass, Layout, Node};
 use super::tsdl::{self, Clock};
 use super::{metadata_file, ReadError};
 use crate::ctf::metadata::EnvValue;
@@ -69,6 +69,27 @@ impl Trace {
     /// Event classes, in metadata order.
     pub fn classes(&self) -> &[Arc<EventClass>] {
         &self.classes
+    }
+
+    /// The names of the context fields of `class`'s events: its stream's event context, then
+    /// its own context (LTTng's `add-context` puts `ip`, `vpid`… in the former).
+    pub fn context_fields(&self, class: &EventClass) -> Vec<&str> {
+        let Some(s) = self.layout.stream_index(Some(class.stream_id)) else {
+            return Vec::new();
+        };
+        let stream = &self.layout.streams[s];
+        let own = stream
+            .by_id
+            .get(class.id)
+            .and_then(|ci| self.layout.class_layouts[ci].context);
+        [stream.event_context, own]
+            .into_iter()
+            .flatten()
+            .flat_map(|root| match &self.layout.nodes[root] {
+                Node::Struct { members, .. } => members.iter().map(|(n, _)| &**n).collect(),
+                _ => Vec::new(),
+            })
+            .collect()
     }
 
     /// Stream files, sorted by path.
