@@ -196,9 +196,10 @@ fn stop_ends_a_running_recording_and_keeps_its_counts() {
         json!({"command": "tracer.stop", "arguments": [{"id": id + 100}]}),
     );
     assert!(wrong.get("error").is_some());
+    // As VS Code sends it: the id as text.
     c.request(
         "workspace/executeCommand",
-        json!({"command": "tracer.stop", "arguments": [{"id": id}]}),
+        json!({"command": "tracer.stop", "arguments": [{"id": id.to_string()}]}),
     );
     progress_end(&mut c, "rec-stop");
     let h = c.inlay_hints(&uri);

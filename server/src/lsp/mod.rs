@@ -721,11 +721,17 @@ impl LanguageServer for Backend {
                 Ok(Some(recording::record_answer(id)))
             }
             STOP => {
-                let id = params
-                    .arguments
-                    .first()
-                    .and_then(|a| a.get("id"))
-                    .and_then(Value::as_u64);
+                // Clients may echo the id as a string (VS Code keeps ids as text).
+                let id = match params.arguments.first().and_then(|a| a.get("id")) {
+                    None | Some(Value::Null) => None,
+                    Some(v) => Some(
+                        v.as_u64()
+                            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                            .ok_or_else(|| {
+                                RpcError::invalid_params(format!("tracer.stop: bad id {v}"))
+                            })?,
+                    ),
+                };
                 self.recordings
                     .stop(id)
                     .await
