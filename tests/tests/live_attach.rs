@@ -283,7 +283,7 @@ fn tracer_stop_detaches_and_bad_urls_are_clear_errors() {
         &format!("net://127.0.0.1:{port}/host/board/none"),
         "e2",
     );
-    assert!(message(&r).contains("no session board/none"), "{r}");
+    assert!(message(&r).contains("no live session board/none"), "{r}");
     // A port nobody listens on.
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead_port = dead.local_addr().unwrap().port();

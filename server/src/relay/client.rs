@@ -401,7 +401,7 @@ impl Live {
                 .map(|s| format!("{}/{}", s.hostname, s.name))
                 .collect();
             return Err(format!(
-                "the relay at {} has no session {}/{} (it has: {})",
+                "the relay at {} has no live session {}/{} (live sessions: {})",
                 conn.relay,
                 url.hostname,
                 url.session,
