@@ -759,6 +759,86 @@ mod tests {
         }
     }
 
+    /// A relay on a free loopback port that answers the first `replies.len()` requests with
+    /// `replies` (whatever they ask), then closes the connection.
+    fn fake_relay(replies: Vec<Vec<u8>>) -> LiveUrl {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let Ok((mut c, _)) = l.accept() else { return };
+            for r in replies {
+                let mut h = [0u8; wire::HEADER_LEN];
+                if c.read_exact(&mut h).is_err() {
+                    return;
+                }
+                let mut p = vec![0u8; be64(&h, 0) as usize];
+                if c.read_exact(&mut p).is_err() || c.write_all(&r).is_err() {
+                    return;
+                }
+            }
+        });
+        LiveUrl::parse(&format!("net://127.0.0.1:{port}/host/h/s")).unwrap()
+    }
+
+    fn connect_reply(major: u32) -> Vec<u8> {
+        let mut r = 1u64.to_be_bytes().to_vec();
+        for v in [major, 4, 1] {
+            r.extend_from_slice(&v.to_be_bytes());
+        }
+        r
+    }
+
+    #[test]
+    fn a_misbehaving_relay_is_a_clear_error() {
+        let e = Live::attach(&fake_relay(vec![connect_reply(3)]))
+            .err()
+            .unwrap();
+        assert!(e.contains("speaks live protocol 3.4"), "{e}");
+
+        // A session count no relay has: refused before allocating.
+        let huge = vec![connect_reply(2), (1u32 << 30).to_be_bytes().to_vec()];
+        let e = Live::attach(&fake_relay(huge)).err().unwrap();
+        assert!(e.contains("announces 1073741824 entries"), "{e}");
+
+        // Cut off in the middle of a reply.
+        let cut = vec![connect_reply(2), vec![0, 0, 0, 1, 0, 0]];
+        let e = Live::attach(&fake_relay(cut)).err().unwrap();
+        assert!(
+            e.contains("closed the connection during LIST_SESSIONS"),
+            "{e}"
+        );
+
+        // No session of that name.
+        let other = SessionEntry {
+            id: 4,
+            live_timer_us: 0,
+            clients: 0,
+            streams: 0,
+            hostname: "h".into(),
+            name: "other".into(),
+        };
+        let list = wire::write_session(wire::Reply::default().u32(1), &other).0;
+        let e = Live::attach(&fake_relay(vec![connect_reply(2), list]))
+            .err()
+            .unwrap();
+        assert!(
+            e.contains("no live session h/s (live sessions: h/other)"),
+            "{e}"
+        );
+
+        // A session the relay then refuses to attach.
+        let mine = SessionEntry {
+            name: "s".into(),
+            ..other
+        };
+        let list = wire::write_session(wire::Reply::default().u32(1), &mine).0;
+        let refused = wire::Reply::default().u32(wire::attach::UNKNOWN).u32(0).0;
+        let e = Live::attach(&fake_relay(vec![connect_reply(2), list, refused]))
+            .err()
+            .unwrap();
+        assert!(e.contains("refused to attach to h/s"), "{e}");
+    }
+
     #[test]
     fn stream_entries_decode_what_the_relay_encodes() {
         let s = StreamEntry {
