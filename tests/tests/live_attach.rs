@@ -334,3 +334,118 @@ fn tracer_stop_detaches_and_bad_urls_are_clear_errors() {
     assert!(record.wait_for(Duration::from_secs(20), "record").success());
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// A free loopback port (bound and released: lttng-relayd takes it right after).
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// lttng-relayd is a relay too: `counts --live` follows an LTTng-UST live session through it
+/// and counts what babeltrace2 reads from the finished trace.
+#[test]
+fn counts_live_follows_an_lttng_live_session_through_lttng_relayd() {
+    use tracer_lsp_tests::lttng;
+    if !lttng::available() {
+        return;
+    }
+    let _daemon = lttng::SessionDaemon::ensure();
+    let work = temp_root("lttng");
+    let src = repo_root().join("tests/lttng");
+    let exe = work.join("lines");
+    let gcc = Command::new("gcc")
+        .arg("-I")
+        .arg(&src)
+        .arg("-o")
+        .arg(&exe)
+        .arg(src.join("lines.c"))
+        .arg(src.join("lines_tp.c"))
+        .args(["-llttng-ust", "-ldl"])
+        .output()
+        .unwrap();
+    assert!(gcc.status.success(), "{gcc:?}");
+
+    let (control, data, live) = (free_port(), free_port(), free_port());
+    let out = work.join("relayd");
+    let _relayd = Started(
+        Command::new("lttng-relayd")
+            .arg(format!("--control-port=tcp://127.0.0.1:{control}"))
+            .arg(format!("--data-port=tcp://127.0.0.1:{data}"))
+            .arg(format!("--live-port=tcp://127.0.0.1:{live}"))
+            .arg("--output")
+            .arg(&out)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", live)).is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "lttng-relayd does not listen"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let session = format!("tracer-lsp-attach-{}", std::process::id());
+    let url = format!("net://127.0.0.1:{control}:{data}");
+    lttng::lttng(&["create", &session, "--live", "100000", "--set-url", &url]);
+    lttng::lttng(&["enable-event", "-u", "lines_app:*", "-s", &session]);
+    lttng::lttng(&["start", &session]);
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let mut follower = Started(
+        Command::new(binary())
+            .args(["counts", "--json", "--live"])
+            .arg(format!(
+                "net://127.0.0.1:{live}/host/{}/{session}",
+                host.trim()
+            ))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    for _ in 0..2 {
+        assert!(Command::new(&exe).arg("600").status().unwrap().success());
+    }
+    lttng::lttng(&["stop", &session]);
+    lttng::lttng(&["destroy", &session]);
+    let status = follower.wait_for(Duration::from_secs(20), "counts --live");
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    let _ = follower
+        .0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout);
+    let _ = follower
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr);
+    assert!(status.success(), "counts --live: {stderr}");
+    let live: Value = serde_json::from_str(&stdout).unwrap();
+    let counted: std::collections::BTreeMap<String, u64> = live["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                format!(
+                    "{}:{}",
+                    e["system"].as_str().unwrap(),
+                    e["name"].as_str().unwrap()
+                ),
+                e["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // 600 steps and 200 every-third steps per run, and one `done`.
+    assert_eq!(counted["lines_app:step"], 2 * 800);
+    assert_eq!(counted["lines_app:done"], 2);
+    assert_eq!(counted, lttng::babeltrace_counts(&out));
+    assert_eq!(live["errors"], json!([]));
+    let _ = std::fs::remove_dir_all(&work);
+}

@@ -237,6 +237,19 @@ impl Conn {
         Ok(n as usize)
     }
 
+    /// CREATE_SESSION: the viewer session lttng-relayd wants before ATTACH_SESSION.
+    pub fn create_session(&mut self) -> Result<(), String> {
+        self.send(cmd::CREATE_SESSION, &[])?;
+        let r = self.recv(4, "CREATE_SESSION")?;
+        match be32(&r, 0) {
+            wire::session::OK => Ok(()),
+            status => Err(format!(
+                "the relay at {} refused to create a viewer session (status {status})",
+                self.relay
+            )),
+        }
+    }
+
     pub fn list_sessions(&mut self) -> Result<Vec<SessionEntry>, String> {
         self.send(cmd::LIST_SESSIONS, &[])?;
         let head = self.recv(4, "LIST_SESSIONS")?;
@@ -390,6 +403,7 @@ impl Live {
     /// relay lists several with that host and name).
     pub fn attach(url: &LiveUrl) -> Result<Live, String> {
         let mut conn = Conn::connect(url)?;
+        conn.create_session()?;
         let sessions = conn.list_sessions()?;
         let Some(s) = sessions
             .iter()
@@ -788,6 +802,11 @@ mod tests {
         r
     }
 
+    /// CREATE_SESSION's answer.
+    fn ok() -> Vec<u8> {
+        wire::session::OK.to_be_bytes().to_vec()
+    }
+
     #[test]
     fn a_misbehaving_relay_is_a_clear_error() {
         let e = Live::attach(&fake_relay(vec![connect_reply(3)]))
@@ -796,12 +815,12 @@ mod tests {
         assert!(e.contains("speaks live protocol 3.4"), "{e}");
 
         // A session count no relay has: refused before allocating.
-        let huge = vec![connect_reply(2), (1u32 << 30).to_be_bytes().to_vec()];
+        let huge = vec![connect_reply(2), ok(), (1u32 << 30).to_be_bytes().to_vec()];
         let e = Live::attach(&fake_relay(huge)).err().unwrap();
         assert!(e.contains("announces 1073741824 entries"), "{e}");
 
         // Cut off in the middle of a reply.
-        let cut = vec![connect_reply(2), vec![0, 0, 0, 1, 0, 0]];
+        let cut = vec![connect_reply(2), ok(), vec![0, 0, 0, 1, 0, 0]];
         let e = Live::attach(&fake_relay(cut)).err().unwrap();
         assert!(
             e.contains("closed the connection during LIST_SESSIONS"),
@@ -818,7 +837,7 @@ mod tests {
             name: "other".into(),
         };
         let list = wire::write_session(wire::Reply::default().u32(1), &other).0;
-        let e = Live::attach(&fake_relay(vec![connect_reply(2), list]))
+        let e = Live::attach(&fake_relay(vec![connect_reply(2), ok(), list]))
             .err()
             .unwrap();
         assert!(
@@ -833,7 +852,7 @@ mod tests {
         };
         let list = wire::write_session(wire::Reply::default().u32(1), &mine).0;
         let refused = wire::Reply::default().u32(wire::attach::UNKNOWN).u32(0).0;
-        let e = Live::attach(&fake_relay(vec![connect_reply(2), list, refused]))
+        let e = Live::attach(&fake_relay(vec![connect_reply(2), ok(), list, refused]))
             .err()
             .unwrap();
         assert!(e.contains("refused to attach to h/s"), "{e}");
