@@ -228,17 +228,20 @@ pub fn counts_live_command(url: &str, workspace: Option<&Path>, json: bool) -> R
         indicatif::ProgressBar::hidden()
     };
     let stop = || crate::record::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst);
-    let counts = live
-        .follow(&stop, std::time::Duration::from_millis(250), &mut |c| {
-            bar.set_message(format!(
-                "{url}: {} events, {} lost",
-                crate::thousands(c.events),
-                crate::thousands(c.lost)
-            ));
-        })
-        .map_err(anyhow::Error::msg)?;
+    let (counts, ended) = live.follow(&stop, std::time::Duration::from_millis(250), &mut |c| {
+        bar.set_message(format!(
+            "{url}: {} events, {} lost",
+            crate::thousands(c.events),
+            crate::thousands(c.lost)
+        ));
+    });
     bar.finish_and_clear();
-    print_counts(live_counts(counts), workspace, json)
+    let mut imported = live_counts(counts);
+    if let Err(e) = &ended {
+        imported.errors.push(e.clone());
+    }
+    print_counts(imported, workspace, json)?;
+    ended.map_err(|e| anyhow::anyhow!("{e}; the counts above are what arrived before"))
 }
 
 fn print_counts(imported: Imported, workspace: Option<&Path>, json: bool) -> Result<()> {

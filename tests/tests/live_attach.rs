@@ -449,3 +449,55 @@ fn counts_live_follows_an_lttng_live_session_through_lttng_relayd() {
     assert_eq!(live["errors"], json!([]));
     let _ = std::fs::remove_dir_all(&work);
 }
+
+/// The relay dies while `counts --live` follows a session: it says so, prints what arrived
+/// before, and exits with an error; the recording itself is unaffected.
+#[test]
+fn counts_live_reports_a_lost_relay_with_the_counts_so_far() {
+    let root = temp_root("lost");
+    let dir = root.join("board").join("cut");
+    let (relay, port) = start_relay(&root);
+    let mut record = record_live(&dir, &["200", "10"]);
+    let mut live = Started(
+        Command::new(binary())
+            .args(["counts", "--json", "--live"])
+            .arg(format!("net://127.0.0.1:{port}/host/board/cut"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    std::thread::sleep(Duration::from_millis(700));
+    drop(relay);
+    let status = live.wait_for(
+        Duration::from_secs(15),
+        "counts --live after the relay died",
+    );
+    let mut out = String::new();
+    let mut err = String::new();
+    let _ = live.0.stdout.take().unwrap().read_to_string(&mut out);
+    let _ = live.0.stderr.take().unwrap().read_to_string(&mut err);
+    assert!(
+        !status.success(),
+        "exit status 0 with the relay gone: {out}"
+    );
+    assert!(err.contains("relay at 127.0.0.1:"), "{err}");
+    assert!(
+        err.contains("the counts above are what arrived before"),
+        "{err}"
+    );
+    let partial: Value = serde_json::from_str(&out).unwrap();
+    let events: u64 = partial["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["count"].as_u64().unwrap())
+        .sum();
+    assert!(events < 467, "{partial}");
+    assert!(
+        partial["errors"].as_array().is_some_and(|e| e.len() == 1),
+        "{partial}"
+    );
+    assert!(record.wait_for(Duration::from_secs(20), "record").success());
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -245,7 +245,7 @@ struct AttachFeed {
     url: String,
     latest: Arc<Mutex<Counts>>,
     stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<Result<Counts, String>>>,
+    thread: Option<std::thread::JoinHandle<(Counts, Result<(), String>)>>,
 }
 
 impl AttachFeed {
@@ -291,15 +291,14 @@ impl Feed for AttachFeed {
 
     fn finish(mut self: Box<Self>, _stopped: bool) -> Final {
         self.stop.store(true, Ordering::Relaxed);
-        let result = match self.thread.take().map(|t| t.join()) {
+        let (counts, ended) = match self.thread.take().map(|t| t.join()) {
             Some(Ok(r)) => r,
-            Some(Err(_)) => Err("the follower thread failed".into()),
-            None => Err("not followed".into()),
+            _ => (
+                lock(&self.latest).clone(),
+                Err(format!("following {} failed", self.url)),
+            ),
         };
-        let (counts, mut warnings) = match result {
-            Ok(c) => (c, Vec::new()),
-            Err(e) => (lock(&self.latest).clone(), vec![e]),
-        };
+        let mut warnings: Vec<String> = ended.err().into_iter().collect();
         warnings.extend(counts.errors.iter().map(|e| e.to_string()));
         Final {
             summary: format!(

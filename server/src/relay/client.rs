@@ -708,12 +708,14 @@ impl Live {
 
     /// Follows the session until the relay hangs it up or `stop` says to stop, calling
     /// `update` with the counts after new packets (at most every `every`) and at the end.
+    /// Returns the final counts, and why following ended early if the relay was lost (the
+    /// counts are then what arrived before).
     pub fn follow(
         mut self,
         stop: &dyn Fn() -> bool,
         every: Duration,
         update: &mut dyn FnMut(&Counts),
-    ) -> Result<Counts, String> {
+    ) -> (Counts, Result<(), String>) {
         let mut last = std::time::Instant::now();
         let mut dirty = false;
         loop {
@@ -721,7 +723,14 @@ impl Live {
                 let _ = self.conn.detach(self.session);
                 break;
             }
-            let step = self.step()?;
+            let step = match self.step() {
+                Ok(s) => s,
+                Err(e) => {
+                    let counts = self.counts();
+                    update(&counts);
+                    return (counts, Err(e));
+                }
+            };
             dirty |= step == Step::Progress;
             if step == Step::Ended {
                 break;
@@ -737,7 +746,7 @@ impl Live {
         }
         let counts = self.counts();
         update(&counts);
-        Ok(counts)
+        (counts, Ok(()))
     }
 }
 
