@@ -198,11 +198,58 @@ pub fn counts_command(trace: &Path, workspace: Option<&Path>, json: bool) -> Res
     if !trace.exists() {
         bail!("{}: no such trace directory", trace.display());
     }
+    print_counts(import(trace), workspace, json)
+}
+
+/// A live session's counts so far as trace counts (what `import` gives for a directory; the
+/// call sites are our traces' `model.emf.uri`, LTTng events stay unlocated).
+pub fn live_counts(counts: Counts) -> Imported {
+    let traces = trace_counts(&counts, &Located::default());
+    let errors = counts.errors.iter().map(|e| e.to_string()).collect();
+    Imported {
+        counts,
+        traces,
+        errors,
+    }
+}
+
+/// `tracer-lsp counts --live URL --workspace WS [--json]`: follows the session until the
+/// relay hangs it up (or Ctrl-C), then prints what `counts DIR` prints for its trace.
+pub fn counts_live_command(url: &str, workspace: Option<&Path>, json: bool) -> Result<()> {
+    use crate::relay::client::{Live, LiveUrl};
+    let url = LiveUrl::parse(url).map_err(anyhow::Error::msg)?;
+    let live = Live::attach(&url).map_err(anyhow::Error::msg)?;
+    crate::record::catch_sigint();
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.enable_steady_tick(std::time::Duration::from_millis(100));
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let stop = || crate::record::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst);
+    let (counts, ended) = live.follow(&stop, std::time::Duration::from_millis(250), &mut |c| {
+        bar.set_message(format!(
+            "{url}: {} events, {} lost",
+            crate::thousands(c.events),
+            crate::thousands(c.lost)
+        ));
+    });
+    bar.finish_and_clear();
+    let mut imported = live_counts(counts);
+    if let Err(e) = &ended {
+        imported.errors.push(e.clone());
+    }
+    print_counts(imported, workspace, json)?;
+    ended.map_err(|e| anyhow::anyhow!("{e}; the counts above are what arrived before"))
+}
+
+fn print_counts(imported: Imported, workspace: Option<&Path>, json: bool) -> Result<()> {
     let Imported {
         counts,
         traces,
         errors,
-    } = import(trace);
+    } = imported;
     let attribution = match workspace {
         Some(ws) => {
             let (index, _) = load::load_tree(ws, load::PathKeys::Relative, &|_, _| {})

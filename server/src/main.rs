@@ -80,9 +80,17 @@ enum Command {
         command: Vec<String>,
     },
     /// Count the events of a CTF trace (ours or LTTng's), per event and per probe site.
+    #[command(
+        after_help = "Examples:\n  tracer-lsp counts .tracer/traces/20261127-101500 --workspace .\n  tracer-lsp counts --live net://localhost/host/myhost/demo --workspace . --json"
+    )]
     Counts {
         /// The trace directory (every trace below it is read).
-        trace: PathBuf,
+        #[arg(required_unless_present = "live", conflicts_with = "live")]
+        trace: Option<PathBuf>,
+        /// Follow a live session through a relay (`net://HOST[:PORT]/host/HOSTNAME/SESSION`,
+        /// default port 5344) until it ends or Ctrl-C, then print its counts.
+        #[arg(long, value_name = "URL")]
+        live: Option<String>,
         /// Source tree whose probe sites get the counts.
         #[arg(long)]
         workspace: Option<PathBuf>,
@@ -166,9 +174,16 @@ fn main() {
         .map(|code| std::process::exit(code)),
         Some(Command::Counts {
             trace,
+            live,
             workspace,
             json,
-        }) => counts::counts_command(&trace, workspace.as_deref(), json),
+        }) => match (live, trace) {
+            (Some(url), _) => counts::counts_live_command(&url, workspace.as_deref(), json),
+            (None, Some(trace)) => counts::counts_command(&trace, workspace.as_deref(), json),
+            (None, None) => Err(anyhow::anyhow!(
+                "counts needs a trace directory or --live URL"
+            )),
+        },
         Some(Command::Annotate {
             trace,
             workspace,

@@ -139,7 +139,7 @@ pub fn recording_config(
     Ok(cfg)
 }
 
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+pub(crate) static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_sigint(_: libc::c_int) {
     INTERRUPTED.store(true, Ordering::SeqCst);
@@ -147,7 +147,7 @@ extern "C" fn on_sigint(_: libc::c_int) {
 
 /// Ctrl-C sets [`INTERRUPTED`] instead of ending `tracer-lsp` (the program, in the same
 /// process group, gets its own SIGINT).
-fn catch_sigint() {
+pub(crate) fn catch_sigint() {
     // SAFETY: installs an async-signal-safe handler (one atomic store).
     unsafe {
         let mut sa: libc::sigaction = std::mem::zeroed();

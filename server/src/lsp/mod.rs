@@ -61,6 +61,7 @@ struct Backend {
 const SHOW_REFERENCES: &str = "tracer.showReferences";
 const RECORD: &str = "tracer.record";
 const STOP: &str = "tracer.stop";
+const ATTACH: &str = "tracer.attach";
 const OPEN_TRACE: &str = "tracer.openTrace";
 const CLEAR_COUNTS: &str = "tracer.clearCounts";
 const COMPLETION_LIMIT: usize = 200;
@@ -364,9 +365,16 @@ impl LanguageServer for Backend {
                     work_done_progress_options: WorkDoneProgressOptions::default(),
                 })),
                 execute_command_provider: Some(ExecuteCommandOptions {
-                    commands: [SHOW_REFERENCES, RECORD, STOP, OPEN_TRACE, CLEAR_COUNTS]
-                        .map(String::from)
-                        .to_vec(),
+                    commands: [
+                        SHOW_REFERENCES,
+                        RECORD,
+                        ATTACH,
+                        STOP,
+                        OPEN_TRACE,
+                        CLEAR_COUNTS,
+                    ]
+                    .map(String::from)
+                    .to_vec(),
                     ..ExecuteCommandOptions::default()
                 }),
                 workspace: Some(WorkspaceServerCapabilities {
@@ -717,6 +725,31 @@ impl LanguageServer for Backend {
                         token,
                         self.first_root(),
                     )
+                    .map_err(RpcError::invalid_params)?;
+                Ok(Some(recording::record_answer(id)))
+            }
+            ATTACH => {
+                let url = params
+                    .arguments
+                    .first()
+                    .and_then(|a| a.get("url"))
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| {
+                        RpcError::invalid_params(
+                            "tracer.attach takes {url: \"net://HOST[:PORT]/host/HOSTNAME/SESSION\"}",
+                        )
+                    })?;
+                let token = params.work_done_progress_params.work_done_token;
+                let id = self
+                    .recordings
+                    .attach(
+                        self.client.clone(),
+                        self.world.clone(),
+                        self.features(),
+                        url,
+                        token,
+                    )
+                    .await
                     .map_err(RpcError::invalid_params)?;
                 Ok(Some(recording::record_answer(id)))
             }

@@ -10,7 +10,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,7 +20,10 @@ use serde_json::Value;
 use tower_lsp_server::ls_types::notification::Notification;
 use tower_lsp_server::ls_types::{MessageType, ProgressToken, Uri};
 use tower_lsp_server::Client;
+use tracer_core::ctf::read::Counts;
 use tracer_core::{Mode, Recorder, RecordingSnapshot};
+
+use crate::relay::client::{Live, LiveUrl};
 
 use super::world::World;
 use super::{convert, ClientFeatures};
@@ -84,37 +87,49 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// A call site in a recording: file, line, `provider:event`.
-type SiteKey = (String, u32, String);
+/// A count's key: call site (if any) and `provider:event`.
+type SiteKey = (Option<(String, u32)>, String, String);
 
-/// A sample's counts with rates over the last second, from the snapshot history.
+/// What the sampler follows: a program recorded here, or a session followed through a
+/// relay. Both give the same counts, so the editor shows them the same way.
+trait Feed: Send + 'static {
+    /// The counts now (cheap: called on the reactor four times a second).
+    fn sample(&mut self) -> Sample;
+    /// Whether it ended by itself (the program exited, the relay hung the session up).
+    fn ended(&mut self) -> bool;
+    /// Ends it (blocking; `stopped`: the editor asked) and gives the final counts.
+    fn finish(self: Box<Self>, stopped: bool) -> Final;
+}
+
+#[derive(Default)]
+struct Sample {
+    counts: Vec<TraceCount>,
+    events: u64,
+    lost: u64,
+}
+
+struct Final {
+    sample: Sample,
+    /// "N events, M lost; trace in DIR".
+    summary: String,
+    /// Problems to show the user, one line each.
+    warnings: Vec<String>,
+}
+
+/// A sample's counts with rates over the last second, from the sample history.
+#[derive(Default)]
 struct Rates {
     history: VecDeque<(Instant, HashMap<SiteKey, u64>)>,
 }
 
 impl Rates {
-    fn counts(&mut self, snap: &RecordingSnapshot, live: bool) -> Vec<TraceCount> {
+    fn rates(&mut self, mut counts: Vec<TraceCount>, live: bool) -> Vec<TraceCount> {
         let now = Instant::now();
-        let mut totals: HashMap<SiteKey, TraceCount> = HashMap::new();
-        for p in &snap.processes {
-            for c in p.classes.iter().filter(|c| c.count > 0) {
-                let s = &c.schema;
-                let key = (s.file.clone(), s.line, s.full_name());
-                let t = totals.entry(key).or_insert_with(|| TraceCount {
-                    provider: s.provider.clone(),
-                    event: s.event.clone(),
-                    location: Some((s.file.clone(), s.line)),
-                    ..TraceCount::default()
-                });
-                t.count += c.count;
-                t.lost += p.lost;
-                t.payloads.extend(c.payloads.iter().cloned());
-                let (first, last) = (Some(c.first_ns), Some(c.last_ns));
-                t.first_ns = t.first_ns.map_or(first, |f| Some(f.min(c.first_ns)));
-                t.last_ns = t.last_ns.max(last);
-            }
+        let key = |t: &TraceCount| (t.location.clone(), t.provider.clone(), t.event.clone());
+        let mut current: HashMap<SiteKey, u64> = HashMap::new();
+        for t in &counts {
+            *current.entry(key(t)).or_default() += t.count;
         }
-        let current: HashMap<_, u64> = totals.iter().map(|(k, v)| (k.clone(), v.count)).collect();
         while self
             .history
             .front()
@@ -125,16 +140,176 @@ impl Rates {
         if let Some((then, old)) = self.history.front() {
             let dt = now.duration_since(*then).as_secs_f64();
             if dt > 0.0 && live {
-                for (k, t) in totals.iter_mut() {
-                    let before = old.get(k).copied().unwrap_or(0);
+                for t in counts.iter_mut() {
+                    let before = old.get(&key(t)).copied().unwrap_or(0);
                     t.rate = t.count.saturating_sub(before) as f64 / dt;
                 }
             }
         }
         self.history.push_back((now, current));
-        let mut out: Vec<TraceCount> = totals.into_values().collect();
-        out.sort_by(|a, b| (&a.location, &a.event).cmp(&(&b.location, &b.event)));
-        out
+        counts.sort_by(|a, b| (&a.location, &a.event).cmp(&(&b.location, &b.event)));
+        counts
+    }
+}
+
+/// A recording's counts, one per call site (summed over processes), with payloads and times.
+fn recording_counts(snap: &RecordingSnapshot) -> Vec<TraceCount> {
+    let mut totals: HashMap<(String, u32, String), TraceCount> = HashMap::new();
+    for p in &snap.processes {
+        for c in p.classes.iter().filter(|c| c.count > 0) {
+            let s = &c.schema;
+            let key = (s.file.clone(), s.line, s.full_name());
+            let t = totals.entry(key).or_insert_with(|| TraceCount {
+                provider: s.provider.clone(),
+                event: s.event.clone(),
+                location: Some((s.file.clone(), s.line)),
+                ..TraceCount::default()
+            });
+            t.count += c.count;
+            t.lost += p.lost;
+            t.payloads.extend(c.payloads.iter().cloned());
+            let (first, last) = (Some(c.first_ns), Some(c.last_ns));
+            t.first_ns = t.first_ns.map_or(first, |f| Some(f.min(c.first_ns)));
+            t.last_ns = t.last_ns.max(last);
+        }
+    }
+    totals.into_values().collect()
+}
+
+/// A program recorded by the embedded recorder.
+struct RecordingFeed {
+    recorder: Recorder,
+    child: Child,
+    exited: bool,
+}
+
+impl Feed for RecordingFeed {
+    fn sample(&mut self) -> Sample {
+        let snap = self.recorder.snapshot();
+        Sample {
+            counts: recording_counts(&snap),
+            events: snap.events(),
+            lost: snap.lost(),
+        }
+    }
+
+    fn ended(&mut self) -> bool {
+        self.exited |= matches!(self.child.try_wait(), Ok(Some(_)));
+        self.exited
+    }
+
+    fn finish(self: Box<Self>, stopped: bool) -> Final {
+        let RecordingFeed {
+            recorder,
+            mut child,
+            exited,
+        } = *self;
+        // Let the program's connections close so the traces end with its last events.
+        let t = Instant::now();
+        while exited
+            && t.elapsed() < Duration::from_secs(2)
+            && recorder.snapshot().processes.iter().any(|p| !p.ended)
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let snap = recorder.stop();
+        if stopped && !exited {
+            // Stopped from the editor: the program was started for this recording.
+            let _ = child.kill();
+        }
+        let _ = child.wait();
+        let warnings = snap
+            .processes
+            .iter()
+            .filter_map(|p| Some(format!("{} ({}): {}", p.procname, p.pid, p.error.as_ref()?)))
+            .collect();
+        Final {
+            summary: format!(
+                "{} events, {} lost; trace in {}",
+                crate::thousands(snap.events()),
+                crate::thousands(snap.lost()),
+                snap.dir.display()
+            ),
+            sample: Sample {
+                counts: recording_counts(&snap),
+                events: snap.events(),
+                lost: snap.lost(),
+            },
+            warnings,
+        }
+    }
+}
+
+/// A session followed through a relay by a thread of its own ([`Live::follow`]).
+struct AttachFeed {
+    url: String,
+    latest: Arc<Mutex<Counts>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<(Counts, Result<(), String>)>>,
+}
+
+impl AttachFeed {
+    fn start(live: Live) -> Result<AttachFeed, String> {
+        let url = live.url().to_string();
+        let latest = Arc::new(Mutex::new(Counts::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (l, s) = (latest.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name("tracer-attach".into())
+            .spawn(move || {
+                live.follow(&|| s.load(Ordering::Relaxed), SAMPLE_EVERY / 2, &mut |c| {
+                    *lock(&l) = c.clone()
+                })
+            })
+            .map_err(|e| format!("cannot start following {url}: {e}"))?;
+        Ok(AttachFeed {
+            url,
+            latest,
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+fn live_sample(c: &Counts) -> Sample {
+    let counts = crate::counts::live_counts(c.clone()).traces;
+    Sample {
+        counts,
+        events: c.events,
+        lost: c.lost,
+    }
+}
+
+impl Feed for AttachFeed {
+    fn sample(&mut self) -> Sample {
+        live_sample(&lock(&self.latest))
+    }
+
+    fn ended(&mut self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    fn finish(mut self: Box<Self>, _stopped: bool) -> Final {
+        self.stop.store(true, Ordering::Relaxed);
+        let (counts, ended) = match self.thread.take().map(|t| t.join()) {
+            Some(Ok(r)) => r,
+            _ => (
+                lock(&self.latest).clone(),
+                Err(format!("following {} failed", self.url)),
+            ),
+        };
+        let mut warnings: Vec<String> = ended.err().into_iter().collect();
+        warnings.extend(counts.errors.iter().map(|e| e.to_string()));
+        Final {
+            summary: format!(
+                "{} events, {} lost from {}",
+                crate::thousands(counts.events),
+                crate::thousands(counts.lost),
+                self.url
+            ),
+            sample: live_sample(&counts),
+            warnings,
+        }
     }
 }
 
@@ -190,7 +365,7 @@ impl Recordings {
         let recorder = Recorder::start(cfg)
             .map_err(|e| format!("cannot record into {}: {e}", dir.display()))?;
         let (k, v) = recorder.env();
-        let child = Command::new(program)
+        let mut child = Command::new(program)
             .args(args)
             .current_dir(&cwd)
             .envs(&params.env)
@@ -200,20 +375,66 @@ impl Recordings {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("cannot start {program} in {}: {e}", cwd.display()))?;
+        forward_output(&client, &mut child);
+        let feed = RecordingFeed {
+            recorder,
+            child,
+            exited: false,
+        };
+        Ok(self.begin(
+            client,
+            world,
+            features,
+            Box::new(feed),
+            token,
+            format!("Recording {program}"),
+        ))
+    }
+
+    /// Attaches to the live session `url` names through its relay (`tracer.attach`); returns
+    /// the attachment's id, which `tracer.stop` takes like a recording's. Connecting, finding
+    /// the session and attaching happen before the answer, so their errors are its error.
+    pub async fn attach(
+        &self,
+        client: Client,
+        world: Arc<World>,
+        features: ClientFeatures,
+        url: &str,
+        token: Option<ProgressToken>,
+    ) -> Result<u64, String> {
+        let url = LiveUrl::parse(url)?;
+        let title = format!("Following {url}");
+        let live = tokio::task::spawn_blocking(move || Live::attach(&url))
+            .await
+            .map_err(|e| e.to_string())??;
+        let feed = AttachFeed::start(live)?;
+        self.stop_current();
+        Ok(self.begin(client, world, features, Box::new(feed), token, title))
+    }
+
+    /// Starts the sampler of `feed` as the active recording; returns its id.
+    fn begin(
+        &self,
+        client: Client,
+        world: Arc<World>,
+        features: ClientFeatures,
+        feed: Box<dyn Feed>,
+        token: Option<ProgressToken>,
+        title: String,
+    ) -> u64 {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let stop = Arc::new(tokio::sync::Notify::new());
         let done = tokio::spawn(run(
             client,
             world,
             features,
-            recorder,
-            child,
+            feed,
             stop.clone(),
             token,
-            program.clone(),
+            title,
         ));
         *lock(&self.active) = Some(Active { id, stop, done });
-        Ok(id)
+        id
     }
 
     /// Stops recording `id` (or the current one) and waits until its counts are final.
@@ -285,18 +506,17 @@ fn forward_output(client: &Client, child: &mut Child) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Samples `feed` four times a second into the world's counts, `$/progress`,
+/// `tracer/counts` and refresh requests, until it ends or `stop` is notified.
 async fn run(
     client: Client,
     world: Arc<World>,
     features: ClientFeatures,
-    recorder: Recorder,
-    mut child: Child,
+    mut feed: Box<dyn Feed>,
     stop: Arc<tokio::sync::Notify>,
     token: Option<ProgressToken>,
-    program: String,
+    title: String,
 ) {
-    forward_output(&client, &mut child);
     let token = match token {
         Some(t) => Some(t),
         None if features.work_done_progress => {
@@ -314,7 +534,7 @@ async fn run(
     let progress = match token {
         Some(t) => Some(
             client
-                .progress(t, format!("Recording {program}"))
+                .progress(t, title.clone())
                 .with_message("starting")
                 .begin()
                 .await,
@@ -322,56 +542,39 @@ async fn run(
         None => None,
     };
     world.set_trace_counts(Vec::new());
-    let mut rates = Rates {
-        history: VecDeque::new(),
-    };
+    let mut rates = Rates::default();
     let mut ticker = tokio::time::interval(SAMPLE_EVERY);
-    let status = loop {
+    let stopped = loop {
         tokio::select! {
             _ = ticker.tick() => {}
-            _ = stop.notified() => break None,
+            _ = stop.notified() => break true,
         }
-        if let Ok(Some(s)) = child.try_wait() {
-            break Some(s);
+        if feed.ended() {
+            break false;
         }
-        let snap = recorder.snapshot();
-        let counts = rates.counts(&snap, true);
+        let sample = feed.sample();
+        let counts = rates.rates(sample.counts, true);
         let rate: f64 = counts.iter().map(|c| c.rate).sum();
         world.set_trace_counts(counts);
         if let Some(p) = &progress {
             p.report(crate::record::progress_text(
-                snap.events(),
+                sample.events,
                 rate,
-                snap.lost(),
+                sample.lost,
             ))
             .await;
         }
         publish_counts(&client, &world, features).await;
     };
-    // Let the program's connections close so the traces end with its last events.
-    let t = Instant::now();
-    while status.is_some()
-        && t.elapsed() < Duration::from_secs(2)
-        && recorder.snapshot().processes.iter().any(|p| !p.ended)
-    {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let snap = tokio::task::spawn_blocking(move || recorder.stop())
-        .await
-        .unwrap_or_default();
-    if status.is_none() {
-        // Stopped from the editor: the program was started for this recording.
-        let _ = child.kill();
-    }
-    let _ = tokio::task::spawn_blocking(move || child.wait()).await;
-    let counts = rates.counts(&snap, false);
-    let summary = format!(
-        "{} events, {} lost; trace in {}",
-        crate::thousands(snap.events()),
-        crate::thousands(snap.lost()),
-        snap.dir.display()
-    );
-    world.set_trace_counts(counts);
+    let last = match tokio::task::spawn_blocking(move || feed.finish(stopped)).await {
+        Ok(f) => f,
+        Err(e) => Final {
+            sample: Sample::default(),
+            summary: format!("{title} failed: {e}"),
+            warnings: Vec::new(),
+        },
+    };
+    world.set_trace_counts(rates.rates(last.sample.counts, false));
     publish_counts(&client, &world, features).await;
     let unmatched = world.attribution().unmatched;
     if !unmatched.is_empty() {
@@ -401,24 +604,17 @@ async fn run(
             )
             .await;
     }
-    for p in &snap.processes {
-        if let Some(e) = &p.error {
-            client
-                .log_message(
-                    MessageType::WARNING,
-                    format!("{} ({}): {e}", p.procname, p.pid),
-                )
-                .await;
-        }
+    for w in &last.warnings {
+        client.log_message(MessageType::WARNING, w).await;
     }
     client
         .log_message(
             MessageType::INFO,
-            format!("tracer-lsp: recording ended: {summary}"),
+            format!("tracer-lsp: recording ended: {}", last.summary),
         )
         .await;
     if let Some(p) = progress {
-        p.finish_with_message(summary).await;
+        p.finish_with_message(last.summary).await;
     }
 }
 

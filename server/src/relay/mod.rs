@@ -7,6 +7,7 @@
 //! requests are small; a malformed message ends that viewer's connection only.
 
 mod catalog;
+pub mod client;
 mod viewer;
 mod wire;
 

@@ -19,7 +19,7 @@ const NAME_MAX: usize = 255;
 const PATH_MAX: usize = 4096;
 
 /// `lttng_viewer_command`.
-mod cmd {
+pub mod cmd {
     pub const CONNECT: u32 = 1;
     pub const LIST_SESSIONS: u32 = 2;
     pub const ATTACH_SESSION: u32 = 3;

@@ -209,6 +209,37 @@ pub fn count_traces(traces: &[Trace], threads: usize) -> Counts {
     }
 }
 
+/// Counts the events of packets held in memory — one or more whole packets of a stream of
+/// `trace`, as a live viewer receives them — into `counts`, by index in [`Trace::classes`]
+/// (`counts` grows to the number of classes). `file` and `offset` say where the bytes come
+/// from: errors name that file and the byte offset in it. Returns what could not be read;
+/// the rest is counted. Events the stream discarded are in the packet contexts, which a live
+/// viewer also receives in each packet's index.
+pub fn count_packets(
+    trace: &Trace,
+    file: &Path,
+    offset: u64,
+    data: &[u8],
+    counts: &mut Vec<u64>,
+) -> Vec<ReadError> {
+    let layout = &trace.layout;
+    if counts.len() < layout.classes.len() {
+        counts.resize(layout.classes.len(), 0);
+    }
+    let scan = stream::scan_headers(layout, file, data);
+    let mut errors = scan.errors;
+    let mut regs = Regs::new(layout);
+    for p in &scan.packets {
+        if let Err((at, m)) = count_packet(layout, data, p, &mut regs, counts) {
+            errors.push(ReadError::new(file, at, m));
+        }
+    }
+    for e in &mut errors {
+        e.offset += offset;
+    }
+    errors
+}
+
 /// Counts the complete events of one packet into `counts` (by class index). On an event it
 /// cannot walk, stops and says where (byte offset) and why; in a truncated packet, running
 /// into the end of the file is expected and not an error.

@@ -32,6 +32,11 @@ impl MetadataText {
 pub(crate) fn read(path: &Path) -> Result<MetadataText, ReadError> {
     let bytes =
         std::fs::read(path).map_err(|e| ReadError::new(path, 0, format!("cannot read: {e}")))?;
+    parse(path, bytes)
+}
+
+/// The TSDL text of the bytes of a metadata file (`path` names it in errors).
+pub(crate) fn parse(path: &Path, bytes: Vec<u8>) -> Result<MetadataText, ReadError> {
     let magic = |b: &[u8]| -> Option<bool> {
         let w: [u8; 4] = b.get(..4)?.try_into().ok()?;
         if u32::from_le_bytes(w) == METADATA_MAGIC {

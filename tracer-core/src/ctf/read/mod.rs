@@ -23,7 +23,7 @@ mod trace;
 mod tsdl;
 mod value;
 
-pub use count::{count, count_traces, ClassCount, Counts};
+pub use count::{count, count_packets, count_traces, ClassCount, Counts};
 pub use events::{Decode, Event, Events, Fields};
 pub use layout::EventClass;
 pub use trace::Trace;

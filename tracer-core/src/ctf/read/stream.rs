@@ -203,28 +203,48 @@ pub(crate) fn scan(layout: &Layout, file: &Path, data: &[u8]) -> StreamScan {
         }
     }
     // Without an index, or past its last entry (a trace still being written).
-    while off < len && !s.packets.last().is_some_and(|p| p.truncated) {
-        match read_packet(layout, data, off) {
-            Ok(p) => {
-                off = p.next;
-                s.push(file, p);
-            }
-            Err(m) => {
-                let next = resync(layout, data, off + 1);
-                let tail = match next {
-                    Some(n) => format!("; skipped to the next packet, at offset {n}"),
-                    None => "; the rest of the stream file is skipped".into(),
-                };
-                s.errors
-                    .push(ReadError::new(file, off, format!("{m}{tail}")));
-                match next {
-                    Some(n) => off = n,
-                    None => break,
+    s.follow_headers(layout, file, data, off);
+    s
+}
+
+/// Lists the packets of `data` from their headers alone (no index file is looked for): the
+/// packets a live viewer received, `file` naming where they come from in errors.
+pub(crate) fn scan_headers(layout: &Layout, file: &Path, data: &[u8]) -> StreamScan {
+    let mut s = StreamScan {
+        packets: Vec::new(),
+        errors: Vec::new(),
+    };
+    s.follow_headers(layout, file, data, 0);
+    s
+}
+
+impl StreamScan {
+    /// Lists packets from `off` on by following their sizes, resynchronising after a bad one.
+    fn follow_headers(&mut self, layout: &Layout, file: &Path, data: &[u8], mut off: u64) {
+        let s = self;
+        let len = data.len() as u64;
+        while off < len && !s.packets.last().is_some_and(|p| p.truncated) {
+            match read_packet(layout, data, off) {
+                Ok(p) => {
+                    off = p.next;
+                    s.push(file, p);
+                }
+                Err(m) => {
+                    let next = resync(layout, data, off + 1);
+                    let tail = match next {
+                        Some(n) => format!("; skipped to the next packet, at offset {n}"),
+                        None => "; the rest of the stream file is skipped".into(),
+                    };
+                    s.errors
+                        .push(ReadError::new(file, off, format!("{m}{tail}")));
+                    match next {
+                        Some(n) => off = n,
+                        None => break,
+                    }
                 }
             }
         }
     }
-    s
 }
 
 impl StreamScan {

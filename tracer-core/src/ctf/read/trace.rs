@@ -23,23 +23,7 @@ impl Trace {
         let dir = dir.as_ref().to_path_buf();
         let meta_path = dir.join("metadata");
         let meta = metadata_file::read(&meta_path)?;
-        let m = tsdl::parse(&meta.text).map_err(|e| {
-            ReadError::new(
-                &meta_path,
-                meta.file_offset(e.offset),
-                format!("line {}: {}", e.line, e.message),
-            )
-        })?;
-        let layout = layout::compile(&m).map_err(|e| {
-            let line =
-                1 + memchr::memchr_iter(b'\n', &meta.text[..e.offset.min(meta.text.len())]).count();
-            ReadError::new(
-                &meta_path,
-                meta.file_offset(e.offset),
-                format!("line {line}: {}", e.message),
-            )
-        })?;
-        let mut streams = Vec::new();
+        let mut trace = Trace::compile(dir.clone(), &meta_path, meta)?;
         let entries = std::fs::read_dir(&dir).map_err(|e| {
             ReadError::new(&dir, 0, format!("cannot list the trace directory: {e}"))
         })?;
@@ -48,15 +32,49 @@ impl Trace {
             let hidden = name.to_string_lossy().starts_with('.');
             // Only regular files at the top level are streams (LTTng's `index/` is not).
             if !hidden && name != "metadata" && entry.file_type().is_ok_and(|t| t.is_file()) {
-                streams.push(entry.path());
+                trace.streams.push(entry.path());
             }
         }
-        streams.sort();
+        trace.streams.sort();
+        Ok(trace)
+    }
+
+    /// A trace known by its metadata alone (plain or packetized), with no stream files: what
+    /// a live viewer has before packets arrive ([`super::count_packets`] counts them). `dir`
+    /// names the trace in errors (`dir/metadata`) and in counts.
+    pub fn from_metadata(dir: impl AsRef<Path>, metadata: &[u8]) -> Result<Trace, ReadError> {
+        let dir = dir.as_ref().to_path_buf();
+        let meta_path = dir.join("metadata");
+        let meta = metadata_file::parse(&meta_path, metadata.to_vec())?;
+        Trace::compile(dir, &meta_path, meta)
+    }
+
+    fn compile(
+        dir: PathBuf,
+        meta_path: &Path,
+        meta: metadata_file::MetadataText,
+    ) -> Result<Trace, ReadError> {
+        let m = tsdl::parse(&meta.text).map_err(|e| {
+            ReadError::new(
+                meta_path,
+                meta.file_offset(e.offset),
+                format!("line {}: {}", e.line, e.message),
+            )
+        })?;
+        let layout = layout::compile(&m).map_err(|e| {
+            let line =
+                1 + memchr::memchr_iter(b'\n', &meta.text[..e.offset.min(meta.text.len())]).count();
+            ReadError::new(
+                meta_path,
+                meta.file_offset(e.offset),
+                format!("line {line}: {}", e.message),
+            )
+        })?;
         Ok(Trace {
             dir,
             classes: layout.classes.iter().cloned().map(Arc::new).collect(),
             layout,
-            streams,
+            streams: Vec::new(),
             env: m.env,
         })
     }

@@ -1,0 +1,503 @@
+//! Following a live session through `tracer-lsp relay`: `counts --live` gives exactly the
+//! per-line counts of the finished trace, `tracer.attach` updates the editor's counts while the
+//! program runs and ends with the exact counts, and a bad URL or unknown session is a clear
+//! error.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+use tracer_lsp_tests::{binary, cargo_bin, repo_root, Fixture, LspClient};
+
+/// A child process of this test, killed (by its PID, through `Child::kill`) when dropped.
+struct Started(Child);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Started {
+    /// Waits at most `limit` for the process to exit.
+    fn wait_for(&mut self, limit: Duration, what: &str) -> std::process::ExitStatus {
+        let t = Instant::now();
+        loop {
+            if let Some(s) = self.0.try_wait().unwrap() {
+                return s;
+            }
+            assert!(t.elapsed() < limit, "{what} still running after {limit:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn temp_root(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tracer-attach-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn lines_of(r: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for l in BufReader::new(r).lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Starts the relay on a free loopback port; returns it and its port.
+fn start_relay(root: &Path) -> (Started, u16) {
+    let mut child = Command::new(binary())
+        .args(["relay", "--listen", "127.0.0.1:0", "--root"])
+        .arg(root)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = lines_of(child.stdout.take().unwrap());
+    let relay = Started(child);
+    let first = out
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the relay prints its address");
+    let port = first
+        .strip_prefix("listening on 127.0.0.1:")
+        .and_then(|r| r.split(',').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {first:?}"));
+    (relay, port)
+}
+
+/// Records `hello-rs ARGS` into `dir` and waits until the session is live.
+fn record_live(dir: &Path, args: &[&str]) -> Started {
+    let hello = cargo_bin("hello-rs", "hello-rs");
+    let record = Started(
+        Command::new(binary())
+            .args(["record", "--output"])
+            .arg(dir)
+            .arg("--")
+            .arg(&hello)
+            .args(args)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let t = Instant::now();
+    while !dir.join(".live").exists() {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "the recording did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    record
+}
+
+fn counts_json(args: &[&str]) -> Value {
+    let out = Command::new(binary())
+        .arg("counts")
+        .args(args)
+        .args(["--json", "--workspace"])
+        .arg(repo_root().join("examples"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "counts {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn counts_live_gives_the_per_line_counts_of_the_finished_trace() {
+    let root = temp_root("cli");
+    let dir = root.join("board").join("requests");
+    let (_relay, port) = start_relay(&root);
+    let mut record = record_live(&dir, &["200", "10"]);
+    let url = format!("net://localhost:{port}/host/board/requests");
+    let mut live = Started(
+        Command::new(binary())
+            .args(["counts", "--json", "--live", &url, "--workspace"])
+            .arg(repo_root().join("examples"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(record.wait_for(Duration::from_secs(20), "record").success());
+    let status = live.wait_for(
+        Duration::from_secs(10),
+        "counts --live after the session ended",
+    );
+    let mut out = String::new();
+    let mut err = String::new();
+    live.0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    live.0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(status.success(), "counts --live failed: {err}");
+    let live: Value = serde_json::from_str(&out).unwrap();
+    let finished = counts_json(&[dir.to_str().unwrap()]);
+    assert_eq!(live, finished);
+    // examples/rust/src/main.rs: 200 starts, 200 + 67 (ids divisible by 3) done.
+    let sites: Vec<(u64, u64)> = live["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["line"].as_u64().unwrap(), s["count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        sites.iter().map(|s| s.1).collect::<Vec<_>>(),
+        [200, 200, 67]
+    );
+    assert_eq!(live["errors"], json!([]));
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// A language server on `fx`; checks that it advertises `tracer.attach`.
+fn client(fx: &Fixture) -> LspClient {
+    let mut c = LspClient::start();
+    let init = c.initialize_with(
+        &fx.root,
+        json!({"inlayHint": {"refreshSupport": true}, "codeLens": {"refreshSupport": true}}),
+    );
+    let commands = &init["capabilities"]["executeCommandProvider"]["commands"];
+    assert!(
+        commands
+            .as_array()
+            .is_some_and(|c| c.contains(&json!("tracer.attach"))),
+        "{commands}"
+    );
+    c
+}
+
+fn line(fx: &Fixture, rel: &str, needle: &str, nth: usize) -> u64 {
+    fx.read(rel)
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(needle))
+        .nth(nth)
+        .unwrap()
+        .0 as u64
+}
+
+fn attach(c: &mut LspClient, url: &str, token: &str) -> Value {
+    c.request_raw(
+        "workspace/executeCommand",
+        json!({"command": "tracer.attach", "arguments": [{"url": url}], "workDoneToken": token}),
+    )
+}
+
+#[test]
+fn tracer_attach_shows_live_counts_and_ends_with_the_exact_counts() {
+    let fx = Fixture::examples();
+    let mut c = client(&fx);
+
+    let root = temp_root("lsp");
+    let dir = root.join("board").join("live");
+    let (_relay, port) = start_relay(&root);
+    let mut record = record_live(&dir, &["200", "10"]);
+    let url = format!("net://127.0.0.1:{port}/host/board/live");
+    let r = attach(&mut c, &url, "attach-1");
+    assert!(r["result"]["id"].as_u64().is_some(), "{r}");
+
+    let uri = fx.uri("rust/src/main.rs");
+    let main = "rust/src/main.rs";
+    let (start, done1, done2) = (
+        line(&fx, main, "tracepoint!(hello_rs, request_start", 0),
+        line(&fx, main, "tracepoint!(hello_rs, request_done", 0),
+        line(&fx, main, "tracepoint!(hello_rs, request_done", 1),
+    );
+    // Live: counts arrive while the program (200 × 10 ms) still runs.
+    c.wait_for(|m| {
+        m["method"] == "tracer/counts"
+            && m["params"]["uri"] == uri
+            && m["params"]["sites"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty())
+    });
+    assert!(
+        record.0.try_wait().unwrap().is_none(),
+        "the first counts came after the program ended"
+    );
+    assert!(record.wait_for(Duration::from_secs(20), "record").success());
+    let end = c.wait_for(|m| {
+        m["method"] == "$/progress"
+            && m["params"]["token"] == "attach-1"
+            && m["params"]["value"]["kind"] == "end"
+    });
+    assert!(
+        end["params"]["value"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("467 events, 0 lost"),
+        "{end}"
+    );
+    assert!(c
+        .seen
+        .iter()
+        .any(|m| m["params"]["token"] == "attach-1" && m["params"]["value"]["kind"] == "report"));
+    assert_eq!(
+        c.inlay_hints(&uri),
+        vec![
+            (start, "● 200".to_owned()),
+            (done1, "● 200".to_owned()),
+            (done2, "● 67".to_owned()),
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn tracer_stop_detaches_and_bad_urls_are_clear_errors() {
+    let fx = Fixture::examples();
+    let mut c = client(&fx);
+    let root = temp_root("errors");
+    let (_relay, port) = start_relay(&root);
+
+    let message = |r: &Value| r["error"]["message"].as_str().unwrap_or("").to_owned();
+    let r = attach(&mut c, "localhost:5344/board/x", "e1");
+    assert!(
+        message(&r).contains("net://HOST[:PORT]/host/HOSTNAME/SESSION"),
+        "{r}"
+    );
+    let r = attach(
+        &mut c,
+        &format!("net://127.0.0.1:{port}/host/board/none"),
+        "e2",
+    );
+    assert!(message(&r).contains("no live session board/none"), "{r}");
+    // A port nobody listens on.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_port = dead.local_addr().unwrap().port();
+    drop(dead);
+    let r = attach(
+        &mut c,
+        &format!("net://127.0.0.1:{dead_port}/host/b/s"),
+        "e3",
+    );
+    assert!(message(&r).contains("cannot connect to the relay"), "{r}");
+    let r = c.request_raw(
+        "workspace/executeCommand",
+        json!({"command": "tracer.attach", "arguments": [{}]}),
+    );
+    assert!(message(&r).contains("tracer.attach takes {url"), "{r}");
+
+    // tracer.stop detaches from a session that is still running.
+    let dir = root.join("board").join("long");
+    let mut record = record_live(&dir, &["1500", "2"]);
+    let r = attach(
+        &mut c,
+        &format!("net://127.0.0.1:{port}/host/board/long"),
+        "s1",
+    );
+    let id = r["result"]["id"].as_u64().expect("an attachment id");
+    c.wait_for(|m| {
+        m["method"] == "tracer/counts"
+            && m["params"]["sites"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty())
+    });
+    c.request(
+        "workspace/executeCommand",
+        json!({"command": "tracer.stop", "arguments": [{"id": id}]}),
+    );
+    let end = c.wait_for(|m| {
+        m["method"] == "$/progress"
+            && m["params"]["token"] == "s1"
+            && m["params"]["value"]["kind"] == "end"
+    });
+    assert!(
+        end["params"]["value"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(" events, 0 lost from net://127.0.0.1:"),
+        "{end}"
+    );
+    assert!(record.wait_for(Duration::from_secs(20), "record").success());
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// A free loopback port (bound and released: lttng-relayd takes it right after).
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// lttng-relayd is a relay too: `counts --live` follows an LTTng-UST live session through it
+/// and counts what babeltrace2 reads from the finished trace.
+#[test]
+fn counts_live_follows_an_lttng_live_session_through_lttng_relayd() {
+    use tracer_lsp_tests::lttng;
+    if !lttng::available() {
+        return;
+    }
+    let _daemon = lttng::SessionDaemon::ensure();
+    let work = temp_root("lttng");
+    let src = repo_root().join("tests/lttng");
+    let exe = work.join("lines");
+    let gcc = Command::new("gcc")
+        .arg("-I")
+        .arg(&src)
+        .arg("-o")
+        .arg(&exe)
+        .arg(src.join("lines.c"))
+        .arg(src.join("lines_tp.c"))
+        .args(["-llttng-ust", "-ldl"])
+        .output()
+        .unwrap();
+    assert!(gcc.status.success(), "{gcc:?}");
+
+    let (control, data, live) = (free_port(), free_port(), free_port());
+    let out = work.join("relayd");
+    let _relayd = Started(
+        Command::new("lttng-relayd")
+            .arg(format!("--control-port=tcp://127.0.0.1:{control}"))
+            .arg(format!("--data-port=tcp://127.0.0.1:{data}"))
+            .arg(format!("--live-port=tcp://127.0.0.1:{live}"))
+            .arg("--output")
+            .arg(&out)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", live)).is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "lttng-relayd does not listen"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let session = format!("tracer-lsp-attach-{}", std::process::id());
+    let url = format!("net://127.0.0.1:{control}:{data}");
+    lttng::lttng(&["create", &session, "--live", "100000", "--set-url", &url]);
+    lttng::lttng(&["enable-event", "-u", "lines_app:*", "-s", &session]);
+    lttng::lttng(&["start", &session]);
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let mut follower = Started(
+        Command::new(binary())
+            .args(["counts", "--json", "--live"])
+            .arg(format!(
+                "net://127.0.0.1:{live}/host/{}/{session}",
+                host.trim()
+            ))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    for _ in 0..2 {
+        assert!(Command::new(&exe).arg("600").status().unwrap().success());
+    }
+    lttng::lttng(&["stop", &session]);
+    lttng::lttng(&["destroy", &session]);
+    let status = follower.wait_for(Duration::from_secs(20), "counts --live");
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    let _ = follower
+        .0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout);
+    let _ = follower
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr);
+    assert!(status.success(), "counts --live: {stderr}");
+    let live: Value = serde_json::from_str(&stdout).unwrap();
+    let counted: std::collections::BTreeMap<String, u64> = live["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                format!(
+                    "{}:{}",
+                    e["system"].as_str().unwrap(),
+                    e["name"].as_str().unwrap()
+                ),
+                e["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // 600 steps and 200 every-third steps per run, and one `done`.
+    assert_eq!(counted["lines_app:step"], 2 * 800);
+    assert_eq!(counted["lines_app:done"], 2);
+    assert_eq!(counted, lttng::babeltrace_counts(&out));
+    assert_eq!(live["errors"], json!([]));
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+/// The relay dies while `counts --live` follows a session: it says so, prints what arrived
+/// before, and exits with an error; the recording itself is unaffected.
+#[test]
+fn counts_live_reports_a_lost_relay_with_the_counts_so_far() {
+    let root = temp_root("lost");
+    let dir = root.join("board").join("cut");
+    let (relay, port) = start_relay(&root);
+    let mut record = record_live(&dir, &["200", "10"]);
+    let mut live = Started(
+        Command::new(binary())
+            .args(["counts", "--json", "--live"])
+            .arg(format!("net://127.0.0.1:{port}/host/board/cut"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    std::thread::sleep(Duration::from_millis(700));
+    drop(relay);
+    let status = live.wait_for(
+        Duration::from_secs(15),
+        "counts --live after the relay died",
+    );
+    let mut out = String::new();
+    let mut err = String::new();
+    let _ = live.0.stdout.take().unwrap().read_to_string(&mut out);
+    let _ = live.0.stderr.take().unwrap().read_to_string(&mut err);
+    assert!(
+        !status.success(),
+        "exit status 0 with the relay gone: {out}"
+    );
+    assert!(err.contains("relay at 127.0.0.1:"), "{err}");
+    assert!(
+        err.contains("the counts above are what arrived before"),
+        "{err}"
+    );
+    let partial: Value = serde_json::from_str(&out).unwrap();
+    let events: u64 = partial["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["count"].as_u64().unwrap())
+        .sum();
+    assert!(events < 467, "{partial}");
+    assert!(
+        partial["errors"].as_array().is_some_and(|e| e.len() == 1),
+        "{partial}"
+    );
+    assert!(record.wait_for(Duration::from_secs(20), "record").success());
+    let _ = std::fs::remove_dir_all(&root);
+}
