@@ -199,10 +199,20 @@ fn lttng_ust_traces_read_like_babeltrace2() {
         let out = trace_run(&work, &exe, name, per_pid, n);
         let (dirs, errors) = discover(&out);
         assert!(errors.is_empty(), "{errors:?}");
-        assert_eq!(dirs.len(), 1, "{dirs:?}");
+        // Another LTTng-instrumented program running on the machine meanwhile registers with
+        // the same session daemon and may get a per-PID trace of its own: find ours.
+        let mine: Vec<&std::path::PathBuf> = dirs
+            .iter()
+            .filter(|d| {
+                !per_pid
+                    || d.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("reader_app-"))
+            })
+            .collect();
+        assert_eq!(mine.len(), 1, "{dirs:?}");
         let layout = if per_pid { "ust/pid/" } else { "ust/uid/" };
         assert!(
-            dirs[0]
+            mine[0]
                 .strip_prefix(&out)
                 .unwrap()
                 .to_string_lossy()
