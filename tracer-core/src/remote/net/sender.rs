@@ -176,14 +176,7 @@ impl Streamer {
 
     /// What was sent and dropped so far.
     pub fn stats(&self) -> StreamStats {
-        let st = self.shared.state();
-        let mut s = st.stats.clone();
-        s.dropped_packets += st
-            .queue
-            .iter()
-            .filter(|q| st.finished && matches!(q, Queued::Packet(_)))
-            .count() as u64;
-        s
+        self.shared.state().stats.clone()
     }
 
     /// Sends the end of the recording and waits at most `limit` for the queue to drain and
@@ -201,6 +194,9 @@ impl Streamer {
         while !st.finished {
             let left = limit.saturating_sub(t.elapsed());
             if left.is_zero() {
+                // The relay is too slow: what is still queued will not be sent. (A frame
+                // being written now is only counted once its connection ends.)
+                st.drop_queue();
                 break;
             }
             st = self
