@@ -2,7 +2,8 @@
 //! reads a streamed recording live through the relay and gets exactly the events of the
 //! local copy; a relay killed mid-run leaves the program unaffected, the loss is counted, and
 //! a relay restarted on the same port gets the rest; a wrong token and malformed target
-//! messages are refused while the relay keeps serving.
+//! messages are refused while the relay keeps serving; a target in its own network namespace
+//! (a veth pair, private addresses) streams to the relay on the host side.
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -438,5 +439,187 @@ fn malformed_target_messages_close_that_target_only() {
     good.read_exact(&mut ack).unwrap();
     assert_eq!(ack[..4], 8u32.to_be_bytes(), "no final ack");
     assert!(!root.parent().unwrap().join("*").exists());
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// A network namespace with one end of a veth pair, deleted (with the pair) when dropped.
+struct Netns {
+    name: String,
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+fn ip(args: &[&str]) -> Result<(), String> {
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .map_err(|e| format!("ip: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "ip {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// A target namespace linked to this one: `(namespace, host address, target address)`, private
+/// 10.x.y.0/30 addresses from this test's pid; `Err` when namespaces are not permitted.
+fn target_namespace() -> Result<(Netns, String, String), String> {
+    let pid = std::process::id();
+    let ns = Netns {
+        name: format!("tracer-target-{pid}"),
+    };
+    ip(&["netns", "add", &ns.name])?;
+    let (host_if, target_if) = (
+        format!("trh{}", pid % 100_000),
+        format!("trt{}", pid % 100_000),
+    );
+    let (x, y) = ((pid >> 6) % 250 + 1, (pid % 64) * 4);
+    let (host_addr, target_addr) = (format!("10.{x}.{y}.1"), format!("10.{x}.{y}.2"));
+    ip(&[
+        "link", "add", &host_if, "type", "veth", "peer", "name", &target_if,
+    ])?;
+    ip(&["link", "set", &target_if, "netns", &ns.name])?;
+    ip(&["addr", "add", &format!("{host_addr}/30"), "dev", &host_if])?;
+    ip(&["link", "set", &host_if, "up"])?;
+    let inside = |args: &[&str]| {
+        let mut v = vec!["netns", "exec", &ns.name, "ip"];
+        v.extend_from_slice(args);
+        ip(&v)
+    };
+    inside(&[
+        "addr",
+        "add",
+        &format!("{target_addr}/30"),
+        "dev",
+        &target_if,
+    ])?;
+    inside(&["link", "set", &target_if, "up"])?;
+    inside(&["link", "set", "lo", "up"])?;
+    Ok((ns, host_addr, target_addr))
+}
+
+#[test]
+fn a_target_in_its_own_network_namespace_streams_to_the_host() {
+    if !babeltrace_available() {
+        return;
+    }
+    let (ns, host_addr, _target_addr) = match target_namespace() {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("\n!!!!!!!! SKIPPED host/target test: network namespaces not permitted ({e}) !!!!!!!!\n");
+            return;
+        }
+    };
+    let hello = cargo_bin("hello-rs", "hello-rs");
+    let root = temp_root("netns");
+    // The relay on the host side of the link: targets on the link's address (so it needs
+    // --allow-remote and a token), viewers on loopback.
+    let relay = {
+        let mut child = Command::new(binary())
+            .args([
+                "relay",
+                "--listen",
+                "127.0.0.1:0",
+                "--allow-remote",
+                "--token",
+                "board-secret",
+            ])
+            .arg("--targets")
+            .arg(format!("{host_addr}:0"))
+            .arg("--root")
+            .arg(&root)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = lines_of(child.stdout.take().unwrap());
+        let _errors = lines_of(child.stderr.take().unwrap());
+        let (_, first) = out.recv_timeout(Duration::from_secs(10)).unwrap();
+        (Started(child), first)
+    };
+    let port_after = |key: &str| -> u16 {
+        relay
+            .1
+            .split(key)
+            .nth(1)
+            .and_then(|r| r.split(',').next())
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {key:?} in {:?}", relay.1))
+    };
+    let viewers = port_after("listening on 127.0.0.1:");
+    let targets = port_after(&format!("targets on {host_addr}:"));
+    let session = root.join("board").join("ns");
+
+    // The program and its recorder on the target, which reaches the host only through the
+    // veth link.
+    let mut record = Command::new("ip")
+        .args(["netns", "exec", &ns.name])
+        .arg(binary())
+        .args(["record", "--json", "--stream"])
+        .arg(format!("{host_addr}:{targets}"))
+        .args([
+            "--token",
+            "board-secret",
+            "--hostname",
+            "board",
+            "--session",
+            "ns",
+            "--",
+        ])
+        .arg(&hello)
+        .args(["150", "10"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines_of(record.stdout.take().unwrap());
+    let mut record = Started(record);
+    wait_until(Duration::from_secs(10), "packets from the target", || {
+        has_packets(&session)
+    });
+    let mut viewer = Command::new("babeltrace2")
+        .arg("--input-format=lttng-live")
+        .arg(format!("net://localhost:{viewers}/host/board/ns"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let live_lines = lines_of(viewer.stdout.take().unwrap());
+    let mut viewer = Started(viewer);
+    assert!(record
+        .wait_for(Duration::from_secs(20), "record in the namespace")
+        .success());
+    assert!(viewer
+        .wait_for(Duration::from_secs(10), "babeltrace2")
+        .success());
+    let (program, report) = outcome(&out);
+    assert_eq!(program, ["served 150 requests, 124000 bytes"]);
+    assert_eq!(report["stream"]["dropped_packets"], 0, "{report}");
+    // The target's own counts (its JSON) are what the host's relay holds, and what the live
+    // viewer saw (everything after it attached, so the tail of the trace).
+    let target_total: u64 = report["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(target_total, 150 + 150 + 50);
+    let at_host = babeltrace_events(&session);
+    assert_eq!(at_host.len() as u64, target_total);
+    let live: Vec<String> = live_lines.try_iter().map(|(_, l)| l).collect();
+    assert_eq!(
+        live, at_host,
+        "the live view differs from the relay's trace"
+    );
+    drop(ns);
     let _ = std::fs::remove_dir_all(&root);
 }
