@@ -191,7 +191,12 @@ impl Targets {
                         "{host}/{session}: recording complete, {packets} packets"
                     ));
                 }
-                Frame::Keepalive => {}
+                Frame::Keepalive => {
+                    // Answered, so a target notices a link that died silently.
+                    drop(w);
+                    conn.write_all(&wire::encode(wire::kind::ACK, 0, &[&packets.to_be_bytes()]))
+                        .map_err(|e| e.to_string())?;
+                }
                 f => return Err(format!("malformed message: {} from a target", name_of(&f))),
             }
         }

@@ -64,6 +64,8 @@ pub struct StreamStats {
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 const IO_TIMEOUT: Duration = Duration::from_secs(5);
 const KEEPALIVE: Duration = Duration::from_secs(1);
+/// A relay silent this long (it acknowledges every packet and keepalive) is taken for gone.
+const SILENCE_LIMIT: Duration = Duration::from_secs(15);
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
@@ -340,16 +342,21 @@ fn run(shared: Arc<Shared>, first: Result<TcpStream, (String, bool)>) {
 }
 
 /// What one connection's reader thread saw.
-#[derive(Default)]
 struct Acks {
     acked: AtomicU64,
     closed: AtomicBool,
+    /// When the relay last said something.
+    heard: Mutex<Instant>,
 }
 
 /// Sends the queue over `conn` until the link breaks (returns false) or the recording ended
 /// (returns true).
 fn pump(shared: &Arc<Shared>, mut conn: TcpStream) -> bool {
-    let acks = Arc::new(Acks::default());
+    let acks = Arc::new(Acks {
+        acked: AtomicU64::new(0),
+        closed: AtomicBool::new(false),
+        heard: Mutex::new(Instant::now()),
+    });
     let reader = conn.try_clone().map(|mut r| {
         let (a, s) = (acks.clone(), shared.clone());
         let _ = r.set_read_timeout(None);
@@ -358,6 +365,7 @@ fn pump(shared: &Arc<Shared>, mut conn: TcpStream) -> bool {
             .spawn(move || {
                 while let Ok(Frame::Ack(n)) = read_frame(&mut r) {
                     a.acked.store(n, Release);
+                    *a.heard.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
                 }
                 a.closed.store(true, Release);
                 let _ = r.shutdown(Shutdown::Both);
@@ -428,6 +436,15 @@ fn pump(shared: &Arc<Shared>, mut conn: TcpStream) -> bool {
                 .wait_timeout(st, KEEPALIVE)
                 .unwrap_or_else(|e| e.into_inner());
             st = s;
+            let heard = *acks.heard.lock().unwrap_or_else(|e| e.into_inner());
+            if heard.elapsed() > SILENCE_LIMIT {
+                st.stats.error = Some(format!(
+                    "{}: no answer for {} s",
+                    shared.target.addr,
+                    SILENCE_LIMIT.as_secs()
+                ));
+                break None;
+            }
             if timeout.timed_out() && st.queue.is_empty() {
                 break Some(Some(Queued::Keepalive));
             }

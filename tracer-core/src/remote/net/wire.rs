@@ -13,7 +13,7 @@
 //! | 6 `Complete` | target | — (trace `trace` has all its packets) |
 //! | 7 `End` | target | — (the recording is over) |
 //! | 8 `Ack` | relay | `u64`: packets written to disk on this connection so far |
-//! | 9 `Keepalive` | target | — |
+//! | 9 `Keepalive` | target | — (sent after 1 s without frames; the relay answers with an `Ack`) |
 //!
 //! `trace` is the target's number for a trace; a `Metadata` names it (again after each
 //! reconnection) before any packet of it. Names are single path components
