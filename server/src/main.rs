@@ -54,12 +54,25 @@ enum Command {
     },
     /// Run a program under a new recording and print the event count of every call site.
     #[command(
-        after_help = "Examples:\n  tracer-lsp record -- ./hello\n  tracer-lsp record --json --enable 'hello_world:*' -- ./hello 10"
+        after_help = "Examples:\n  tracer-lsp record -- ./hello\n  tracer-lsp record --json --enable 'hello_world:*' -- ./hello 10\n  tracer-lsp record --stream relay-host:5345 --token T --session demo -- ./hello 10"
     )]
     Record {
-        /// Trace directory (default: .tracer/traces/<date-time> under the current directory).
+        /// Trace directory (default: .tracer/traces/<date-time> under the current directory;
+        /// with --stream, no files unless given).
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// Stream the traces to a `tracer-lsp relay`'s targets address (HOST:PORT).
+        #[arg(long, value_name = "HOST:PORT")]
+        stream: Option<String>,
+        /// The relay's shared secret (default: $TRACER_RELAY_TOKEN).
+        #[arg(long, requires = "stream")]
+        token: Option<String>,
+        /// Session name on the relay (default: <date-time>).
+        #[arg(long, requires = "stream")]
+        session: Option<String>,
+        /// Host name on the relay (default: this machine's).
+        #[arg(long, requires = "stream")]
+        hostname: Option<String>,
         /// What a full buffer does: drop new events (discard) or the oldest (overwrite).
         #[arg(long, value_enum, default_value = "discard")]
         mode: ModeArg,
@@ -120,7 +133,7 @@ enum Command {
     /// Serve recordings to live viewers (babeltrace2, Trace Compass) with the LTTng live
     /// protocol while they are being written.
     #[command(
-        after_help = "Serves ROOT/<host>/<session>/ (a `record --output` directory); a viewer reads it\nlive:\n  tracer-lsp relay --root traces &\n  tracer-lsp record --output traces/myhost/demo -- ./hello 100 &\n  babeltrace2 --input-format=lttng-live net://localhost/host/myhost/demo"
+        after_help = "Serves ROOT/<host>/<session>/ (a `record --output` directory, or a target's\n`record --stream`, received on --targets); a viewer reads it live:\n  tracer-lsp relay --root traces &\n  tracer-lsp record --output traces/myhost/demo -- ./hello 100 &\n  tracer-lsp record --stream localhost:5345 --session demo2 -- ./hello 100 &\n  babeltrace2 --input-format=lttng-live net://localhost/host/myhost/demo"
     )]
     Relay {
         /// Directory holding `<host>/<session>/` recordings.
@@ -129,11 +142,15 @@ enum Command {
         /// Address to listen on (port 0: any free port; the bound address is printed).
         #[arg(long, default_value = relay::DEFAULT_LISTEN)]
         listen: std::net::SocketAddr,
-        /// Allow a non-loopback --listen address.
+        /// Address targets stream to (`record --stream`; default: --listen's address, port
+        /// + 1, so 127.0.0.1:5345; port 0 when --listen's is 0).
+        #[arg(long)]
+        targets: Option<std::net::SocketAddr>,
+        /// Allow non-loopback --listen and --targets addresses.
         #[arg(long, requires = "token")]
         allow_remote: bool,
-        /// Shared secret for targets streaming to the relay (viewers are not asked for it:
-        /// the LTTng live protocol has no token).
+        /// Shared secret targets must present (viewers are not asked for it: the LTTng live
+        /// protocol has no token). Default: $TRACER_RELAY_TOKEN.
         #[arg(long)]
         token: Option<String>,
     },
@@ -153,6 +170,10 @@ fn main() {
         Some(Command::Demo { dir }) => demo(dir),
         Some(Command::Record {
             output,
+            stream,
+            token,
+            session,
+            hostname,
             mode,
             subbuf_size,
             num_subbuf,
@@ -161,6 +182,12 @@ fn main() {
             command,
         }) => record::run(record::RecordArgs {
             output,
+            stream: stream.map(|addr| record::StreamArgs {
+                addr,
+                token: token.or_else(|| std::env::var("TRACER_RELAY_TOKEN").ok()),
+                session,
+                hostname,
+            }),
             mode: match mode {
                 ModeArg::Discard => tracer_core::Mode::Discard,
                 ModeArg::Overwrite => tracer_core::Mode::Overwrite,
@@ -193,13 +220,22 @@ fn main() {
         Some(Command::Relay {
             root,
             listen,
+            targets,
             allow_remote,
             token,
         }) => relay::run(relay::RelayArgs {
             root,
+            targets: targets.unwrap_or_else(|| {
+                let port = if listen.port() == 0 {
+                    0
+                } else {
+                    listen.port().wrapping_add(1)
+                };
+                std::net::SocketAddr::new(listen.ip(), port)
+            }),
             listen,
             allow_remote,
-            token,
+            token: token.or_else(|| std::env::var("TRACER_RELAY_TOKEN").ok()),
         }),
     };
     if let Err(e) = result {

@@ -9,11 +9,22 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tracer_core::remote::net::StreamTarget;
 use tracer_core::{ChannelConfig, EventRule, Mode, Recorder, RecordingConfig, RecordingSnapshot};
+
+/// Where `record --stream` sends the traces.
+pub struct StreamArgs {
+    /// The relay's targets address, `HOST:PORT`.
+    pub addr: String,
+    pub token: Option<String>,
+    pub session: Option<String>,
+    pub hostname: Option<String>,
+}
 
 /// What `record` was asked to do.
 pub struct RecordArgs {
     pub output: Option<PathBuf>,
+    pub stream: Option<StreamArgs>,
     pub mode: Mode,
     pub subbuf_size: Option<usize>,
     pub num_subbuf: Option<usize>,
@@ -35,9 +46,71 @@ pub struct SiteCount {
 
 #[derive(Serialize)]
 struct Report<'a> {
-    trace: &'a Path,
+    /// The local trace directory (`null` when only streaming).
+    trace: Option<&'a Path>,
     lost: u64,
     sites: &'a [SiteCount],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream: Option<StreamReport>,
+}
+
+/// `record --stream`'s outcome (the `--json` `stream` object).
+#[derive(Serialize)]
+struct StreamReport {
+    relay: String,
+    /// `<host>/<session>` on the relay.
+    session: String,
+    sent_packets: u64,
+    dropped_packets: u64,
+    connections: u64,
+    error: Option<String>,
+}
+
+/// This machine's name as a relay directory name (other characters become `_`).
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is writable for its length; gethostname NUL-terminates within it
+    // or truncates, and we stop at the first NUL or the end.
+    let r = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len() - 1) };
+    let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    let name: String = buf[..if r == 0 { len } else { 0 }]
+        .iter()
+        .map(|&b| {
+            let c = char::from(b);
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if tracer_core::remote::net::wire::valid_name(&name) {
+        name
+    } else {
+        "localhost".to_owned()
+    }
+}
+
+/// The relay target of `--stream`, names checked.
+fn stream_target(s: &StreamArgs) -> Result<StreamTarget> {
+    let session = s.session.clone().unwrap_or_else(|| {
+        default_output()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    let host = s.hostname.clone().unwrap_or_else(hostname);
+    for (what, name) in [("--session", &session), ("--hostname", &host)] {
+        if !tracer_core::remote::net::wire::valid_name(name) {
+            bail!("{what} {name:?}: use letters, digits, '.', '_' and '-' (not starting with '.')");
+        }
+    }
+    Ok(StreamTarget::new(
+        &s.addr,
+        &host,
+        &session,
+        s.token.as_deref().unwrap_or(""),
+    ))
 }
 
 /// `512K`, `4M`, `1G` or a plain number of bytes.
@@ -192,21 +265,31 @@ pub fn run(args: RecordArgs) -> Result<i32> {
         bail!("nothing to record: give the program after `--`, e.g. `tracer-lsp record -- ./app`");
     };
     let dir = args.output.clone().unwrap_or_else(default_output);
-    let cfg = recording_config(
+    let mut cfg = recording_config(
         dir.clone(),
         args.mode,
         args.subbuf_size,
         args.num_subbuf,
         &args.enable,
     )?;
+    if let Some(s) = &args.stream {
+        let target = stream_target(s)?;
+        cfg.files = args.output.is_some();
+        cfg.stream = Some(target);
+    }
     let recorder =
         Recorder::start(cfg).with_context(|| format!("cannot record into {}", dir.display()))?;
+    if let Some(e) = recorder.snapshot().stream.and_then(|s| s.error) {
+        eprintln!("tracer-lsp: cannot stream yet ({e}); recording anyway, retrying");
+    }
     let (k, v) = recorder.env();
     let mut child = match Command::new(program).args(rest).env(k, v).spawn() {
         Ok(c) => c,
         Err(e) => {
             drop(recorder);
-            let _ = std::fs::remove_dir(&dir);
+            if args.output.is_some() || args.stream.is_none() {
+                let _ = std::fs::remove_dir(&dir);
+            }
             eprintln!("tracer-lsp: cannot start {program}: {e}");
             return Ok(if e.kind() == std::io::ErrorKind::NotFound {
                 127
@@ -261,15 +344,41 @@ pub fn run(args: RecordArgs) -> Result<i32> {
     };
     let sites = site_counts(&snapshot);
     let lost = snapshot.lost();
+    let stream = args
+        .stream
+        .as_ref()
+        .zip(snapshot.stream.clone())
+        .map(|(a, st)| StreamReport {
+            relay: a.addr.clone(),
+            session: stream_target(a)
+                .map(|t| format!("{}/{}", t.host, t.session))
+                .unwrap_or_default(),
+            sent_packets: st.sent_packets,
+            dropped_packets: st.dropped_packets,
+            connections: st.connections,
+            error: st.error,
+        });
+    let files = args.output.is_some() || args.stream.is_none();
     if args.json {
         let report = Report {
-            trace: &snapshot.dir,
+            trace: files.then_some(snapshot.dir.as_path()),
             lost,
             sites: &sites,
+            stream,
         };
         println!("{}", serde_json::to_string(&report)?);
     } else {
-        print_table(&snapshot, &sites, lost);
+        print_table(&snapshot, &sites, lost, files);
+        if let Some(s) = stream {
+            println!(
+                "streamed to {} as {}: {} packets sent, {} dropped{}",
+                s.relay,
+                s.session,
+                crate::thousands(s.sent_packets),
+                crate::thousands(s.dropped_packets),
+                s.error.map(|e| format!(" ({e})")).unwrap_or_default()
+            );
+        }
     }
     for p in &snapshot.processes {
         if let Some(e) = &p.error {
@@ -307,7 +416,7 @@ pub fn record_quietly(command: &[String]) -> Result<PathBuf> {
     Ok(dir)
 }
 
-fn print_table(snapshot: &RecordingSnapshot, sites: &[SiteCount], lost: u64) {
+fn print_table(snapshot: &RecordingSnapshot, sites: &[SiteCount], lost: u64, files: bool) {
     let place = |s: &SiteCount| format!("{}:{}", s.file, s.line);
     let w = sites.iter().map(|s| place(s).len()).max().unwrap_or(0);
     let e = sites
@@ -334,7 +443,9 @@ fn print_table(snapshot: &RecordingSnapshot, sites: &[SiteCount], lost: u64) {
         snapshot.processes.len(),
         crate::thousands(lost)
     );
-    println!("trace: {}", snapshot.dir.display());
+    if files {
+        println!("trace: {}", snapshot.dir.display());
+    }
 }
 
 #[cfg(test)]

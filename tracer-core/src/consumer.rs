@@ -20,10 +20,8 @@ use crate::ringbuffer::slot::Hold;
 use crate::ringbuffer::Stream;
 use crate::schema::EventSchema;
 use crate::session::{Channel, Stats};
+use crate::sink::TraceSink;
 use std::collections::{HashMap, VecDeque};
-use std::fs::File;
-use std::io::Write;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering::*};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -32,7 +30,6 @@ use std::time::{Duration, Instant};
 /// Where the consumer is in one stream.
 #[derive(Default)]
 struct StreamOutput {
-    file: Option<File>,
     /// Next sub-buffer sequence number to write.
     expected: u64,
     /// Bytes of sub-buffer `expected` already written by partial flushes.
@@ -157,9 +154,10 @@ impl LiveCounts {
     }
 }
 
-/// The files of a session's trace and the consumer's position in each stream.
+/// Where a session's trace goes (files, a relay or both) and the consumer's position in each
+/// stream.
 pub(crate) struct Outputs {
-    dir: PathBuf,
+    sinks: Vec<Box<dyn TraceSink>>,
     meta: TraceMeta,
     channels: Vec<Arc<Channel>>,
     classes: ClassSource,
@@ -171,13 +169,13 @@ pub(crate) struct Outputs {
 
 impl Outputs {
     pub(crate) fn new(
-        dir: PathBuf,
+        sinks: Vec<Box<dyn TraceSink>>,
         meta: TraceMeta,
         channels: Vec<Arc<Channel>>,
         classes: ClassSource,
     ) -> Self {
         Outputs {
-            dir,
+            sinks,
             meta,
             channels,
             classes,
@@ -193,8 +191,8 @@ impl Outputs {
         self.counts = Some(counts);
     }
 
-    /// Rewrites `metadata` when call sites registered since the last write (or always with
-    /// `force`). Written to a side name and renamed, so a reader never sees half a file.
+    /// Replaces the metadata when call sites registered since the last write (or always with
+    /// `force`). Every sink gets it, even when one fails; the first error is returned.
     pub(crate) fn write_metadata(&mut self, force: bool) -> Result<(), Error> {
         let (classes, version) = self.classes.schemas();
         if !force && self.metadata_version == Some(version) {
@@ -224,12 +222,32 @@ impl Outputs {
             classes: &classes,
             env: &env,
         });
-        let tmp = self.dir.join(".metadata.tmp");
-        let path = self.dir.join("metadata");
-        std::fs::write(&tmp, text).map_err(io_at(&tmp))?;
-        std::fs::rename(&tmp, &path).map_err(io_at(&path))?;
+        let mut error = None;
+        for sink in &mut self.sinks {
+            if let Err(e) = sink.metadata(text.as_bytes()) {
+                error.get_or_insert(e);
+            }
+        }
         self.metadata_version = Some(version);
-        Ok(())
+        error.map_or(Ok(()), Err)
+    }
+
+    /// Tells every sink that the trace is complete (its program is gone, all is written).
+    pub(crate) fn close(&mut self) {
+        for sink in &mut self.sinks {
+            sink.complete();
+        }
+    }
+
+    /// Gives one packet to every sink; the first error is returned.
+    fn emit(&mut self, stream: &str, prefix: &[u8], payload: &[u8]) -> Result<(), Error> {
+        let mut error = None;
+        for sink in &mut self.sinks {
+            if let Err(e) = sink.packet(stream, prefix, payload) {
+                error.get_or_insert(e);
+            }
+        }
+        error.map_or(Ok(()), Err)
     }
 
     /// The first error met since the last call.
@@ -426,12 +444,8 @@ impl Outputs {
         // Metadata first: every class of this packet's events was registered before the
         // events were committed, so a reader that finds the packet finds their classes.
         self.write_metadata(false)?;
+        let name = format!("{}_{}", ch.name, s.id);
         let out = self.streams.entry((ch.index, s.id)).or_default();
-        let path = self.dir.join(format!("{}_{}", ch.name, s.id));
-        let file = match &mut out.file {
-            Some(f) => f,
-            None => out.file.insert(File::create(&path).map_err(io_at(&path))?),
-        };
         let mut info = PacketInfo {
             uuid: self.meta.uuid,
             stream_id: ch.index,
@@ -447,11 +461,14 @@ impl Outputs {
             // Readers only report a loss as the difference between two packets' counters: a
             // stream whose first packet already counts losses (overwrite mode) starts with an
             // empty packet counting none.
-            file.write_all(&info.encode()).map_err(io_at(&path))?;
             info.packet_seq_num += 1;
             out.packet_seq += 1;
             out.packets += 1;
+            let mut empty = info;
+            empty.packet_seq_num -= 1;
+            self.emit(&name, &empty.encode(), &[])?;
         }
+        let out = self.streams.entry((ch.index, s.id)).or_default();
         info.timestamp_end = times.1;
         info.payload_len = payload.len();
         info.events_discarded = lost;
@@ -459,8 +476,7 @@ impl Outputs {
         out.packets += 1;
         out.reported_lost = lost;
         out.last_end = times.1;
-        file.write_all(&info.encode()).map_err(io_at(&path))?;
-        file.write_all(payload).map_err(io_at(&path))
+        self.emit(&name, &info.encode(), payload)
     }
 }
 

@@ -46,6 +46,8 @@ pub mod schema;
 pub mod session;
 #[cfg(not(loom))]
 pub mod shm;
+#[cfg(not(loom))]
+mod sink;
 mod sync;
 
 #[cfg(not(loom))]

@@ -17,6 +17,7 @@ use crate::ringbuffer::frontend::StreamWriter;
 use crate::ringbuffer::notify::Notifier;
 use crate::ringbuffer::Stream;
 use crate::schema::EventSchema;
+use crate::sink::FileSink;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering::*};
 use std::sync::{Arc, Mutex};
@@ -547,7 +548,7 @@ impl Session {
         let mut outputs = match inner.outputs.take() {
             Some(o) => o,
             None => Outputs::new(
-                self.dir.clone(),
+                vec![FileSink::boxed(self.dir.clone())],
                 TraceMeta::this_process(self.uuid),
                 inner.channels.clone(),
                 ClassSource::Local,
@@ -607,7 +608,7 @@ impl Session {
         let path = self.dir.join(format!("snapshot-{}", inner.snapshots));
         std::fs::create_dir_all(&path).map_err(io_at(&path))?;
         let mut outputs = Outputs::new(
-            path.clone(),
+            vec![FileSink::boxed(path.clone())],
             TraceMeta::this_process(random_uuid()),
             inner.channels.clone(),
             ClassSource::Local,

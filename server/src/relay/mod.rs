@@ -1,13 +1,16 @@
 //! `tracer-lsp relay`: serves recordings to live viewers (babeltrace2, Trace Compass) over the
 //! LTTng live reading protocol while tracer-core's recorder is still writing them.
 //!
-//! `catalog.rs` finds the sessions under the root and names them with protocol ids,
-//! `viewer.rs` answers one viewer (indexes read from the growing stream files), `wire.rs` is
-//! the protocol's byte layout. One thread per viewer connection: viewers are few and their
+//! `targets.rs` receives recordings streamed by targets (`record --stream`) and writes them
+//! under the root as a local recorder would; `catalog.rs` finds the sessions under the root
+//! and names them with protocol ids, `client.rs` is the viewer side used by `tracer.attach`
+//! and `counts --live`, `viewer.rs` answers one viewer (indexes read from the growing stream
+//! files), `wire.rs` is the protocol's byte layout. One thread per viewer connection: viewers are few and their
 //! requests are small; a malformed message ends that viewer's connection only.
 
 mod catalog;
 pub mod client;
+mod targets;
 mod viewer;
 mod wire;
 
@@ -18,6 +21,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use targets::Targets;
 use viewer::{log, Viewer};
 
 /// The LTTng live protocol's usual port.
@@ -27,21 +31,26 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:5344";
 pub struct RelayArgs {
     pub root: PathBuf,
     pub listen: SocketAddr,
+    /// Where targets stream to.
+    pub targets: SocketAddr,
     pub allow_remote: bool,
     pub token: Option<String>,
 }
 
-/// Listens until killed; prints `listening on ADDR` (the bound address) on stdout first.
+/// Listens until killed; prints `listening on ADDR, serving ROOT, targets on ADDR` (the bound
+/// addresses) on stdout first.
 pub fn run(args: RelayArgs) -> Result<()> {
-    if !args.listen.ip().is_loopback() {
+    for addr in [args.listen, args.targets] {
+        if addr.ip().is_loopback() {
+            continue;
+        }
         if !args.allow_remote {
             bail!(
-                "{} is not a loopback address: pass --allow-remote and --token to listen on it",
-                args.listen
+                "{addr} is not a loopback address: pass --allow-remote and --token to listen on it"
             );
         }
-        // The token is what targets will present when they stream to the relay; the LTTng
-        // viewer protocol has no place for one, so viewers are not asked for it.
+        // The token is what targets present when they stream to the relay; the LTTng viewer
+        // protocol has no place for one, so viewers are not asked for it.
         if args.token.as_deref().is_none_or(str::is_empty) {
             bail!("--allow-remote needs --token T (the secret targets present)");
         }
@@ -54,7 +63,17 @@ pub fn run(args: RelayArgs) -> Result<()> {
     let listener = TcpListener::bind(args.listen)
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    println!("listening on {addr}, serving {}", args.root.display());
+    let target_listener = TcpListener::bind(args.targets)
+        .with_context(|| format!("cannot listen for targets on {}", args.targets))?;
+    let targets_addr = target_listener.local_addr()?;
+    let targets = Targets::new(args.root.clone(), args.token.clone());
+    std::thread::Builder::new()
+        .name("relay-targets".into())
+        .spawn(move || targets.accept(target_listener))?;
+    println!(
+        "listening on {addr}, serving {}, targets on {targets_addr}",
+        args.root.display()
+    );
     std::io::stdout().flush()?;
     let catalog = Arc::new(Catalog::new(args.root));
     let next_id = AtomicU64::new(1);

@@ -15,6 +15,7 @@
 
 pub mod agent;
 pub mod log;
+pub mod net;
 pub mod proto;
 pub mod recorder;
 

@@ -10,6 +10,7 @@
 //! per-call-site counts are available at any time through [`Recorder::snapshot`].
 
 use super::log::{ClassLogReader, CONTROL_LEN};
+use super::net::{StreamStats, StreamTarget, Streamer};
 use super::proto::{ChannelSetup, Listener, Message, Socket};
 use super::{PROTOCOL_VERSION, SESSION_ENV};
 use crate::consumer::{ClassSource, Consumer, LiveCounts, Outputs, TraceMeta};
@@ -22,6 +23,7 @@ use crate::ringbuffer::Stream;
 use crate::schema::EventSchema;
 use crate::session::{random_uuid, Channel, EventRule};
 use crate::shm::Mapping;
+use crate::sink::FileSink;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
@@ -38,6 +40,10 @@ pub struct RecordingConfig {
     pub channels: Vec<(String, ChannelConfig)>,
     /// Events enabled in every channel.
     pub rules: Vec<EventRule>,
+    /// Write the traces under `dir` (default). Without it, `dir` only names the recording.
+    pub files: bool,
+    /// Also (or only, without `files`) stream the traces to a relay.
+    pub stream: Option<StreamTarget>,
 }
 
 impl RecordingConfig {
@@ -56,6 +62,8 @@ impl RecordingConfig {
                 },
             )],
             rules: vec![EventRule::new("*")],
+            files: true,
+            stream: None,
         }
     }
 }
@@ -103,6 +111,8 @@ pub struct RecordingSnapshot {
     pub dir: PathBuf,
     /// Every process that connected, in connection order.
     pub processes: Vec<ProcessSnapshot>,
+    /// The link to the relay, when streaming.
+    pub stream: Option<StreamStats>,
 }
 
 impl RecordingSnapshot {
@@ -144,6 +154,7 @@ struct Shared {
     /// Rules pushed since the start, per channel, sent to programs that connect later.
     rules: Mutex<Vec<ChannelRules>>,
     stopping: AtomicBool,
+    streamer: Option<Streamer>,
 }
 
 /// A running recording.
@@ -202,8 +213,14 @@ impl Recorder {
         if cfg.channels.is_empty() {
             return Err(Error::State("a recording needs a channel".into()));
         }
-        std::fs::create_dir_all(&cfg.dir).map_err(io_at(&cfg.dir))?;
+        if cfg.files {
+            std::fs::create_dir_all(&cfg.dir).map_err(io_at(&cfg.dir))?;
+        }
         crate::clock::trace_clock();
+        let streamer = match &cfg.stream {
+            Some(t) => Some(Streamer::start(t.clone(), live_timer_us(&cfg))?),
+            None => None,
+        };
         let socket_dir = private_dir().map_err(io_at("<recorder socket directory>"))?;
         let socket_path = socket_dir.join("session.sock");
         let listener = Arc::new(Listener::bind(&socket_path).map_err(io_at(&socket_path))?);
@@ -222,6 +239,7 @@ impl Recorder {
             processes: Mutex::new(Vec::new()),
             threads: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
+            streamer,
         });
         write_live_marker(&shared, &lock(&shared.processes))?;
         let (s, l) = (shared.clone(), listener.clone());
@@ -328,6 +346,9 @@ impl Recorder {
             let _ = t.join();
         }
         let _ = std::fs::remove_dir_all(&self.socket_dir);
+        if let Some(s) = &self.shared.streamer {
+            s.finish(Duration::from_secs(10));
+        }
         // Last: a live viewer that sees the marker gone knows every file is complete.
         let _ = std::fs::remove_file(self.shared.cfg.dir.join(super::LIVE_MARKER));
         snapshot(&self.shared)
@@ -382,6 +403,7 @@ fn snapshot(shared: &Shared) -> RecordingSnapshot {
     RecordingSnapshot {
         dir: shared.cfg.dir.clone(),
         processes,
+        stream: shared.streamer.as_ref().map(Streamer::stats),
     }
 }
 
@@ -494,9 +516,16 @@ fn serve_process(shared: Arc<Shared>, socket: Socket) {
         refuse(&record.socket, &why);
     };
     lock(&shared.processes).push(record.clone());
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        fail(format!("{}: {e}", dir.display()));
-        return;
+    let mut sinks = Vec::new();
+    if shared.cfg.files {
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            fail(format!("{}: {e}", dir.display()));
+            return;
+        }
+        sinks.push(FileSink::boxed(dir.clone()));
+    }
+    if let (Some(s), Some(name)) = (&shared.streamer, dir.file_name()) {
+        sinks.push(s.sink(&name.to_string_lossy()));
     }
     let channels: Vec<Arc<Channel>> = shared
         .cfg
@@ -512,7 +541,7 @@ fn serve_process(shared: Arc<Shared>, socket: Socket) {
         vpid: pid,
     };
     let mut outputs = Outputs::new(
-        dir,
+        sinks,
         meta,
         channels.clone(),
         ClassSource::Remote(Box::new(consumer_log)),
@@ -558,6 +587,7 @@ fn serve_process(shared: Arc<Shared>, socket: Socket) {
     if let Some(e) = outputs.take_error() {
         lock(&record.error).get_or_insert(e.to_string());
     }
+    outputs.close();
     record.ended.store(true, Release);
     if let Err(e) = write_live_marker(&shared, &lock(&shared.processes)) {
         lock(&record.error).get_or_insert(e.to_string());
@@ -568,13 +598,10 @@ fn serve_process(shared: Arc<Shared>, socket: Socket) {
 /// complete (`complete <dir>`: their program is gone and every packet is written). Callers
 /// hold the process list, which also keeps two writers apart.
 fn write_live_marker(shared: &Shared, processes: &[Arc<ProcessRecord>]) -> Result<(), Error> {
-    let live_timer_us = shared
-        .cfg
-        .channels
-        .iter()
-        .filter_map(|(_, c)| c.switch_timer)
-        .min()
-        .map_or(0, |t| t.as_micros());
+    if !shared.cfg.files {
+        return Ok(());
+    }
+    let live_timer_us = live_timer_us(&shared.cfg);
     let mut text = format!(
         "pid {}\nlive_timer_us {live_timer_us}\n",
         std::process::id()
@@ -588,6 +615,16 @@ fn write_live_marker(shared: &Shared, processes: &[Arc<ProcessRecord>]) -> Resul
     let path = shared.cfg.dir.join(super::LIVE_MARKER);
     std::fs::write(&tmp, text).map_err(io_at(&tmp))?;
     std::fs::rename(&tmp, &path).map_err(io_at(&path))
+}
+
+/// The shortest switch timer of the recording's channels (µs; 0 for none): how often a quiet
+/// stream's packets reach live viewers.
+fn live_timer_us(cfg: &RecordingConfig) -> u32 {
+    cfg.channels
+        .iter()
+        .filter_map(|(_, c)| c.switch_timer)
+        .min()
+        .map_or(0, |t| u32::try_from(t.as_micros()).unwrap_or(u32::MAX))
 }
 
 /// Attaches the streams a program sends until its socket closes.

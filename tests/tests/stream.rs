@@ -1,0 +1,625 @@
+//! `tracer-lsp record --stream` to `tracer-lsp relay` on loopback, end to end: babeltrace2
+//! reads a streamed recording live through the relay and gets exactly the events of the
+//! local copy; a relay killed mid-run leaves the program unaffected, the loss is counted, and
+//! a relay restarted on the same port gets the rest; a wrong token and malformed target
+//! messages are refused while the relay keeps serving; a target in its own network namespace
+//! (a veth pair, private addresses) streams to the relay on the host side.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+use tracer_lsp_tests::{
+    babeltrace_available, babeltrace_events, binary, build_c, cargo_bin, repo_root,
+};
+
+/// A child process of this test, killed (by its PID, through `Child::kill`) when dropped.
+struct Started(Child);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Started {
+    /// Waits at most `limit` for the process to exit.
+    fn wait_for(&mut self, limit: Duration, what: &str) -> std::process::ExitStatus {
+        let t = Instant::now();
+        loop {
+            if let Some(s) = self.0.try_wait().unwrap() {
+                return s;
+            }
+            assert!(t.elapsed() < limit, "{what} still running after {limit:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn temp_root(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tracer-stream-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Lines of `r` as they arrive, each with the time it arrived.
+fn lines_of(r: impl Read + Send + 'static) -> Receiver<(Instant, String)> {
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for l in BufReader::new(r).lines().map_while(Result::ok) {
+            if tx.send((Instant::now(), l)).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+struct Relay {
+    _child: Started,
+    child_pid: u32,
+    viewers: u16,
+    targets: u16,
+    errors: Receiver<(Instant, String)>,
+}
+
+/// Starts a relay on loopback (`targets`: 0 for any free port); `extra` are more options.
+fn start_relay(root: &Path, targets: u16, extra: &[&str]) -> Relay {
+    let mut child = Command::new(binary())
+        .args(["relay", "--listen", "127.0.0.1:0", "--targets"])
+        .arg(format!("127.0.0.1:{targets}"))
+        .arg("--root")
+        .arg(root)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines_of(child.stdout.take().unwrap());
+    let errors = lines_of(child.stderr.take().unwrap());
+    let child_pid = child.id();
+    let child = Started(child);
+    let (_, first) = out
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the relay prints its addresses");
+    let port_after = |key: &str| -> u16 {
+        first
+            .split(key)
+            .nth(1)
+            .and_then(|r| r.split(',').next())
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {key:?} port in {first:?}"))
+    };
+    Relay {
+        viewers: port_after("listening on 127.0.0.1:"),
+        targets: port_after("targets on 127.0.0.1:"),
+        _child: child,
+        child_pid,
+        errors,
+    }
+}
+
+fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !cond() {
+        assert!(t.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Relay stderr lines until `needle` shows up (at most `limit`); all of them, joined.
+fn relay_says(relay: &Relay, needle: &str, limit: Duration) -> String {
+    let t = Instant::now();
+    let mut said = Vec::new();
+    while t.elapsed() < limit {
+        if let Ok((_, l)) = relay.errors.recv_timeout(Duration::from_millis(100)) {
+            said.push(l);
+            if said.last().is_some_and(|l| l.contains(needle)) {
+                break;
+            }
+        }
+    }
+    said.join("\n")
+}
+
+/// `record --stream 127.0.0.1:PORT --json ARGS -- CMD`, stdout piped.
+fn record_stream(port: u16, args: &[&str], cmd: &[&str]) -> (Started, Receiver<(Instant, String)>) {
+    let mut child = Command::new(binary())
+        .args(["record", "--json", "--stream"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(args)
+        .arg("--")
+        .args(cmd)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines_of(child.stdout.take().unwrap());
+    (Started(child), out)
+}
+
+/// The program's output lines and record's JSON report (the last line).
+fn outcome(out: &Receiver<(Instant, String)>) -> (Vec<String>, Value) {
+    let mut lines: Vec<String> = out.try_iter().map(|(_, l)| l).collect();
+    let json = lines.pop().expect("record printed its report");
+    (lines, serde_json::from_str(&json).unwrap())
+}
+
+/// Whether some trace of the session has a stream file with a packet.
+fn has_packets(session: &Path) -> bool {
+    std::fs::read_dir(session)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|t| {
+            t.path()
+                .join("chan_0")
+                .metadata()
+                .is_ok_and(|m| m.len() > 0)
+        })
+}
+
+#[test]
+fn babeltrace2_reads_a_streamed_recording_live() {
+    if !babeltrace_available() {
+        return;
+    }
+    let src = repo_root().join("examples/c/hello.c");
+    let hello = build_c("hello-c-stream", &[src], &[repo_root().join("examples/c")]);
+    let hello = hello.to_str().unwrap();
+    let root = temp_root("live");
+    let local = root.join("local");
+    let relay_root = root.join("relay");
+    std::fs::create_dir_all(&relay_root).unwrap();
+    let relay = start_relay(&relay_root, 0, &["--token", "s3cret"]);
+    let session = relay_root.join("board").join("c-demo");
+
+    // Two runs of the C example 1.5 s apart: the viewer attaches after the first, so the
+    // second's events reach it live, before the recording ends 1.5 s later.
+    let script = format!("{hello} one && sleep 1.5 && {hello} two && sleep 1.5");
+    let local_arg = local.to_str().unwrap();
+    let (mut record, out) = record_stream(
+        relay.targets,
+        &[
+            "--token",
+            "s3cret",
+            "--hostname",
+            "board",
+            "--session",
+            "c-demo",
+            "--output",
+            local_arg,
+        ],
+        &["sh", "-c", &script],
+    );
+    wait_until(
+        Duration::from_secs(10),
+        "the first program's packets at the relay",
+        || has_packets(&session),
+    );
+
+    let list = Command::new("babeltrace2")
+        .arg("--input-format=lttng-live")
+        .arg(format!("net://localhost:{}", relay.viewers))
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert!(list.status.success(), "listing failed: {list:?}");
+    let url = format!("net://localhost:{}/host/board/c-demo", relay.viewers);
+    assert!(
+        listed.lines().any(|l| l.starts_with(&url)),
+        "{url} not listed in {listed:?}"
+    );
+
+    let mut viewer = Command::new("babeltrace2")
+        .arg("--input-format=lttng-live")
+        .arg(&url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let live_lines = lines_of(viewer.stdout.take().unwrap());
+    let mut viewer_err = viewer.stderr.take().unwrap();
+    let mut viewer = Started(viewer);
+
+    assert!(record.wait_for(Duration::from_secs(20), "record").success());
+    let recording_ended = Instant::now();
+    let viewed = viewer.wait_for(
+        Duration::from_secs(10),
+        "babeltrace2 after the session ended",
+    );
+    let mut stderr = String::new();
+    viewer_err.read_to_string(&mut stderr).unwrap();
+    assert!(viewed.success(), "babeltrace2 failed: {viewed}: {stderr}");
+    assert!(
+        !stderr.contains("ERROR"),
+        "babeltrace2 complained: {stderr}"
+    );
+
+    let (program, report) = outcome(&out);
+    assert_eq!(
+        program,
+        ["hello one: total cost 40.5", "hello two: total cost 40.5"]
+    );
+    assert_eq!(report["stream"]["dropped_packets"], 0, "{report}");
+    assert_eq!(report["stream"]["error"], Value::Null, "{report}");
+    assert_eq!(report["stream"]["session"], "board/c-demo");
+    assert_eq!(report["trace"].as_str(), Some(local_arg));
+
+    let received: Vec<(Instant, String)> = live_lines.try_iter().collect();
+    let live: Vec<String> = received.iter().map(|(_, l)| l.clone()).collect();
+    assert!(
+        received
+            .iter()
+            .any(|(t, l)| l.contains("name = \"two\"") && *t < recording_ended),
+        "the second program's events did not arrive while the recording ran"
+    );
+    // Per program: a greeting, then 10 work_start and 10 work_done, 5 more greetings.
+    assert_eq!(live.len(), 2 * 26);
+    // Exactly the events of the local copy and of the relay's files, in the same order.
+    assert_eq!(live, babeltrace_events(&local));
+    assert_eq!(live, babeltrace_events(&session));
+    assert!(
+        !session.join(".live").exists(),
+        "the relay kept the session live"
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_relay_killed_mid_run_loses_packets_not_the_program() {
+    if !babeltrace_available() {
+        return;
+    }
+    let hello = cargo_bin("hello-rs", "hello-rs");
+    let root = temp_root("kill");
+    let mut relay = start_relay(&root, 0, &[]);
+    let port = relay.targets;
+    let session = root.join("t").join("k");
+    // 300 requests 10 ms apart: about 3 s.
+    let (mut record, out) = record_stream(
+        port,
+        &["--hostname", "t", "--session", "k"],
+        &[hello.to_str().unwrap(), "300", "10"],
+    );
+    wait_until(Duration::from_secs(10), "packets at the relay", || {
+        has_packets(&session)
+    });
+    // SIGKILL, by PID (Child::kill), then nothing listens for a while.
+    relay._child.0.kill().unwrap();
+    relay._child.0.wait().unwrap();
+    let killed_pid = relay.child_pid;
+    std::thread::sleep(Duration::from_millis(700));
+    relay = start_relay(&root, port, &[]);
+    assert_ne!(relay.child_pid, killed_pid);
+
+    let status = record.wait_for(Duration::from_secs(25), "record");
+    assert!(status.success(), "record: {status}");
+    let (program, report) = outcome(&out);
+    assert_eq!(program, ["served 300 requests, 259000 bytes"]);
+    let stream = &report["stream"];
+    assert!(
+        stream["dropped_packets"].as_u64().unwrap() > 0,
+        "no loss counted: {report}"
+    );
+    assert!(
+        stream["connections"].as_u64().unwrap() >= 2,
+        "no reconnection: {report}"
+    );
+    assert!(stream["sent_packets"].as_u64().unwrap() > 0, "{report}");
+    // The program's last events reached the restarted relay, and the session ended there.
+    relay_says(&relay, "recording complete", Duration::from_secs(5));
+    assert!(!session.join(".live").exists());
+    let events = Command::new("babeltrace2").arg(&session).output().unwrap();
+    assert!(events.status.success(), "{events:?}");
+    let events = String::from_utf8_lossy(&events.stdout);
+    assert!(
+        events.contains("id = 299,"),
+        "the last request is not at the relay"
+    );
+    assert!(
+        events.contains("id = 0,"),
+        "the first request is not at the relay"
+    );
+    let n = events.lines().count();
+    assert!(n < 300 + 300 + 100, "nothing was lost? {n} events");
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_wrong_token_is_refused() {
+    let hello = cargo_bin("hello-rs", "hello-rs");
+    let root = temp_root("token");
+    let relay = start_relay(&root, 0, &["--token", "right"]);
+    let (mut record, out) = record_stream(
+        relay.targets,
+        &["--token", "wrong", "--hostname", "h", "--session", "s"],
+        &[hello.to_str().unwrap(), "5"],
+    );
+    assert!(record.wait_for(Duration::from_secs(20), "record").success());
+    let (program, report) = outcome(&out);
+    assert_eq!(program, ["served 5 requests, 3500 bytes"]);
+    let error = report["stream"]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("refused: wrong token"), "{report}");
+    assert_eq!(report["stream"]["sent_packets"], 0);
+    assert!(report["stream"]["dropped_packets"].as_u64().unwrap() > 0);
+    let said = relay_says(&relay, "wrong token", Duration::from_secs(5));
+    assert!(said.contains("h/s: wrong token, refused"), "{said}");
+    assert!(!root.join("h").exists(), "a refused target wrote files");
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// A target frame: kind, trace, payload.
+fn frame(kind: u32, trace: u32, payload: &[u8]) -> Vec<u8> {
+    let mut f = kind.to_be_bytes().to_vec();
+    f.extend_from_slice(&trace.to_be_bytes());
+    f.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    f.extend_from_slice(payload);
+    f
+}
+
+fn hello_frame(host: &str, session: &str) -> Vec<u8> {
+    let mut p = b"TRLY".to_vec();
+    p.extend_from_slice(&1u32.to_be_bytes());
+    p.extend_from_slice(&0u32.to_be_bytes());
+    for s in [host, session, ""] {
+        p.extend_from_slice(&(s.len() as u16).to_be_bytes());
+        p.extend_from_slice(s.as_bytes());
+    }
+    frame(1, 0, &p)
+}
+
+/// Sends `bytes` as a target; true when the relay then closes the connection.
+fn closed_after(port: u16, bytes: &[u8]) -> bool {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(bytes).unwrap();
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).is_ok()
+}
+
+#[test]
+fn malformed_target_messages_close_that_target_only() {
+    let root = temp_root("malformed");
+    let relay = start_relay(&root, 0, &[]);
+    // A well-behaved target that stays connected.
+    let mut good = TcpStream::connect(("127.0.0.1", relay.targets)).unwrap();
+    good.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    good.write_all(&hello_frame("good", "s")).unwrap();
+    let mut accepted = [0u8; 12];
+    good.read_exact(&mut accepted).unwrap();
+    assert_eq!(accepted[..4], 2u32.to_be_bytes(), "hello not accepted");
+
+    assert!(
+        closed_after(relay.targets, &frame(1, 0, b"HTTP")),
+        "bad magic"
+    );
+    assert!(
+        closed_after(relay.targets, &hello_frame("..", "s")),
+        "host '..'"
+    );
+    let mut traversal = hello_frame("h", "s");
+    traversal.extend(frame(4, 0, b"\x00\x05../..\x2f* CTF 1.8 */"));
+    assert!(
+        closed_after(relay.targets, &traversal),
+        "trace name '../..'"
+    );
+    let mut huge = hello_frame("h", "s2");
+    huge.extend(frame(5, 0, &[]).iter().take(8));
+    huge.extend_from_slice(&u32::MAX.to_be_bytes());
+    assert!(closed_after(relay.targets, &huge), "4 GiB frame");
+    let mut orphan = hello_frame("h", "s3");
+    orphan.extend(frame(5, 3, b"\x00\x06chan_0xxxx"));
+    assert!(
+        closed_after(relay.targets, &orphan),
+        "packet before metadata"
+    );
+
+    let said = relay_says(&relay, "before its metadata", Duration::from_secs(5));
+    for needle in [
+        "not a tracer target",
+        "host name \"..\" is not a plain name",
+        "trace name \"../..\" is not a plain name",
+        "exceeds the",
+        "packet for trace 3 before its metadata",
+    ] {
+        assert!(
+            said.contains(needle),
+            "no {needle:?} in the relay's errors: {said}"
+        );
+    }
+    // The first target is still served, and nothing escaped the root.
+    good.write_all(&frame(9, 0, &[])).unwrap();
+    good.write_all(&frame(7, 0, &[])).unwrap();
+    let mut ack = [0u8; 20];
+    good.read_exact(&mut ack).unwrap();
+    assert_eq!(ack[..4], 8u32.to_be_bytes(), "no final ack");
+    assert!(!root.parent().unwrap().join("*").exists());
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// A network namespace with one end of a veth pair, deleted (with the pair) when dropped.
+struct Netns {
+    name: String,
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+fn ip(args: &[&str]) -> Result<(), String> {
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .map_err(|e| format!("ip: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "ip {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// A target namespace linked to this one: `(namespace, host address, target address)`, private
+/// 10.x.y.0/30 addresses from this test's pid; `Err` when namespaces are not permitted.
+fn target_namespace() -> Result<(Netns, String, String), String> {
+    let pid = std::process::id();
+    let ns = Netns {
+        name: format!("tracer-target-{pid}"),
+    };
+    ip(&["netns", "add", &ns.name])?;
+    let (host_if, target_if) = (
+        format!("trh{}", pid % 100_000),
+        format!("trt{}", pid % 100_000),
+    );
+    let (x, y) = ((pid >> 6) % 250 + 1, (pid % 64) * 4);
+    let (host_addr, target_addr) = (format!("10.{x}.{y}.1"), format!("10.{x}.{y}.2"));
+    ip(&[
+        "link", "add", &host_if, "type", "veth", "peer", "name", &target_if,
+    ])?;
+    ip(&["link", "set", &target_if, "netns", &ns.name])?;
+    ip(&["addr", "add", &format!("{host_addr}/30"), "dev", &host_if])?;
+    ip(&["link", "set", &host_if, "up"])?;
+    let inside = |args: &[&str]| {
+        let mut v = vec!["netns", "exec", &ns.name, "ip"];
+        v.extend_from_slice(args);
+        ip(&v)
+    };
+    inside(&[
+        "addr",
+        "add",
+        &format!("{target_addr}/30"),
+        "dev",
+        &target_if,
+    ])?;
+    inside(&["link", "set", &target_if, "up"])?;
+    inside(&["link", "set", "lo", "up"])?;
+    Ok((ns, host_addr, target_addr))
+}
+
+#[test]
+fn a_target_in_its_own_network_namespace_streams_to_the_host() {
+    if !babeltrace_available() {
+        return;
+    }
+    let (ns, host_addr, _target_addr) = match target_namespace() {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("\n!!!!!!!! SKIPPED host/target test: network namespaces not permitted ({e}) !!!!!!!!\n");
+            return;
+        }
+    };
+    let hello = cargo_bin("hello-rs", "hello-rs");
+    let root = temp_root("netns");
+    // The relay on the host side of the link: targets on the link's address (so it needs
+    // --allow-remote and a token), viewers on loopback.
+    let relay = {
+        let mut child = Command::new(binary())
+            .args([
+                "relay",
+                "--listen",
+                "127.0.0.1:0",
+                "--allow-remote",
+                "--token",
+                "board-secret",
+            ])
+            .arg("--targets")
+            .arg(format!("{host_addr}:0"))
+            .arg("--root")
+            .arg(&root)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = lines_of(child.stdout.take().unwrap());
+        let _errors = lines_of(child.stderr.take().unwrap());
+        let (_, first) = out.recv_timeout(Duration::from_secs(10)).unwrap();
+        (Started(child), first)
+    };
+    let port_after = |key: &str| -> u16 {
+        relay
+            .1
+            .split(key)
+            .nth(1)
+            .and_then(|r| r.split(',').next())
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {key:?} in {:?}", relay.1))
+    };
+    let viewers = port_after("listening on 127.0.0.1:");
+    let targets = port_after(&format!("targets on {host_addr}:"));
+    let session = root.join("board").join("ns");
+
+    // The program and its recorder on the target, which reaches the host only through the
+    // veth link.
+    let mut record = Command::new("ip")
+        .args(["netns", "exec", &ns.name])
+        .arg(binary())
+        .args(["record", "--json", "--stream"])
+        .arg(format!("{host_addr}:{targets}"))
+        .args([
+            "--token",
+            "board-secret",
+            "--hostname",
+            "board",
+            "--session",
+            "ns",
+            "--",
+        ])
+        .arg(&hello)
+        .args(["150", "10"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines_of(record.stdout.take().unwrap());
+    let mut record = Started(record);
+    wait_until(Duration::from_secs(10), "packets from the target", || {
+        has_packets(&session)
+    });
+    let mut viewer = Command::new("babeltrace2")
+        .arg("--input-format=lttng-live")
+        .arg(format!("net://localhost:{viewers}/host/board/ns"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let live_lines = lines_of(viewer.stdout.take().unwrap());
+    let mut viewer = Started(viewer);
+    assert!(record
+        .wait_for(Duration::from_secs(20), "record in the namespace")
+        .success());
+    assert!(viewer
+        .wait_for(Duration::from_secs(10), "babeltrace2")
+        .success());
+    let (program, report) = outcome(&out);
+    assert_eq!(program, ["served 150 requests, 124000 bytes"]);
+    assert_eq!(report["stream"]["dropped_packets"], 0, "{report}");
+    // The target's own counts (its JSON) are what the host's relay holds, and what the live
+    // viewer saw (everything after it attached, so the tail of the trace).
+    let target_total: u64 = report["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(target_total, 150 + 150 + 50);
+    let at_host = babeltrace_events(&session);
+    assert_eq!(at_host.len() as u64, target_total);
+    let live: Vec<String> = live_lines.try_iter().map(|(_, l)| l).collect();
+    assert_eq!(
+        live, at_host,
+        "the live view differs from the relay's trace"
+    );
+    drop(ns);
+    let _ = std::fs::remove_dir_all(&root);
+}
