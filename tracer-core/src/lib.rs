@@ -24,6 +24,8 @@
 #[cfg(not(loom))]
 pub mod clock;
 #[cfg(not(loom))]
+mod codec;
+#[cfg(not(loom))]
 mod consumer;
 #[cfg(not(loom))]
 pub mod ctf;

@@ -7,6 +7,7 @@
 //! and cut the events of every source the same way. [`EventSchema::encode`] and
 //! [`EventSchema::decode`] are the class log's record format; decoding never trusts its input.
 
+use crate::codec::{Dec, Enc};
 use crate::field::{FieldDesc, FieldType, Scalar};
 
 /// The type of one payload field.
@@ -190,14 +191,14 @@ impl EventSchema {
             match &f.kind {
                 FieldKind::Number { ty, hex } => {
                     e.u8(0);
-                    e.scalar(*ty);
+                    put_scalar(&mut e, *ty);
                     e.u8(u8::from(*hex));
                 }
                 FieldKind::Bool => e.u8(1),
                 FieldKind::Str => e.u8(2),
                 FieldKind::Array { elem, len, text } => {
                     e.u8(3);
-                    e.scalar(*elem);
+                    put_scalar(&mut e, *elem);
                     e.u32(*len);
                     e.u8(u8::from(*text));
                 }
@@ -207,18 +208,18 @@ impl EventSchema {
                     text,
                 } => {
                     e.u8(4);
-                    e.scalar(*elem);
+                    put_scalar(&mut e, *elem);
                     e.u8(*len_bits);
                     e.u8(u8::from(*text));
                 }
                 FieldKind::Enum { repr, labels } => {
                     e.u8(5);
-                    e.scalar(*repr);
+                    put_scalar(&mut e, *repr);
                     e.u32(labels.len() as u32);
                     for l in labels {
                         e.str(&l.label);
-                        e.0.extend_from_slice(&l.start.to_le_bytes());
-                        e.0.extend_from_slice(&l.end.to_le_bytes());
+                        e.i64(l.start);
+                        e.i64(l.end);
                     }
                 }
             }
@@ -229,7 +230,7 @@ impl EventSchema {
     /// short, unknown tags, sizes that are not 8/16/32/64 bits, field names that are not
     /// identifiers). The record may come from another process, so nothing is trusted.
     pub fn decode(bytes: &[u8]) -> Option<EventSchema> {
-        let mut d = Dec { b: bytes, at: 0 };
+        let mut d = Dec::new(bytes);
         let id = d.u32()?;
         let provider = d.str()?;
         let event = d.str()?;
@@ -246,29 +247,29 @@ impl EventSchema {
             }
             let kind = match d.u8()? {
                 0 => FieldKind::Number {
-                    ty: d.scalar()?,
+                    ty: get_scalar(&mut d)?,
                     hex: d.u8()? != 0,
                 },
                 1 => FieldKind::Bool,
                 2 => FieldKind::Str,
                 3 => FieldKind::Array {
-                    elem: d.scalar()?,
+                    elem: get_scalar(&mut d)?,
                     len: d.u32()?,
                     text: d.u8()? != 0,
                 },
                 4 => FieldKind::Sequence {
-                    elem: d.scalar()?,
+                    elem: get_scalar(&mut d)?,
                     len_bits: Some(d.u8()?).filter(|b| matches!(b, 8 | 16 | 32 | 64))?,
                     text: d.u8()? != 0,
                 },
                 5 => {
-                    let repr = d.scalar()?;
+                    let repr = get_scalar(&mut d)?;
                     let count = d.u32()?;
                     let mut labels = Vec::new();
                     for _ in 0..count {
                         let label = d.str()?;
-                        let start = i64::from_le_bytes(d.take(8)?.try_into().ok()?);
-                        let end = i64::from_le_bytes(d.take(8)?.try_into().ok()?);
+                        let start = d.i64()?;
+                        let end = d.i64()?;
                         labels.push(EnumLabel { label, start, end });
                     }
                     FieldKind::Enum { repr, labels }
@@ -277,7 +278,7 @@ impl EventSchema {
             };
             fields.push(FieldSchema { name, kind });
         }
-        (d.at == bytes.len()).then_some(EventSchema {
+        d.done().then_some(EventSchema {
             id,
             provider,
             event,
@@ -382,64 +383,28 @@ fn format_field(out: &mut String, kind: &FieldKind, b: &[u8]) {
     }
 }
 
-struct Enc<'a>(&'a mut Vec<u8>);
-
-impl Enc<'_> {
-    fn u8(&mut self, v: u8) {
-        self.0.push(v);
-    }
-    fn u32(&mut self, v: u32) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn str(&mut self, s: &str) {
-        self.u32(s.len() as u32);
-        self.0.extend_from_slice(s.as_bytes());
-    }
-    fn scalar(&mut self, s: Scalar) {
-        match s {
-            Scalar::Int { bits, signed } => {
-                self.u8(0);
-                self.u8(bits);
-                self.u8(u8::from(signed));
-            }
-            Scalar::F32 => self.u8(1),
-            Scalar::F64 => self.u8(2),
+fn put_scalar(e: &mut Enc<'_>, s: Scalar) {
+    match s {
+        Scalar::Int { bits, signed } => {
+            e.u8(0);
+            e.u8(bits);
+            e.u8(u8::from(signed));
         }
+        Scalar::F32 => e.u8(1),
+        Scalar::F64 => e.u8(2),
     }
 }
 
-struct Dec<'a> {
-    b: &'a [u8],
-    at: usize,
-}
-
-impl Dec<'_> {
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
-        let s = self.b.get(self.at..self.at.checked_add(n)?)?;
-        self.at += n;
-        Some(s)
-    }
-    fn u8(&mut self) -> Option<u8> {
-        Some(self.take(1)?[0])
-    }
-    fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
-    }
-    fn str(&mut self) -> Option<String> {
-        let n = self.u32()? as usize;
-        String::from_utf8(self.take(n)?.to_vec()).ok()
-    }
-    fn scalar(&mut self) -> Option<Scalar> {
-        match self.u8()? {
-            0 => {
-                let bits = self.u8()?;
-                let signed = self.u8()? != 0;
-                matches!(bits, 8 | 16 | 32 | 64).then_some(Scalar::Int { bits, signed })
-            }
-            1 => Some(Scalar::F32),
-            2 => Some(Scalar::F64),
-            _ => None,
+fn get_scalar(d: &mut Dec<'_>) -> Option<Scalar> {
+    match d.u8()? {
+        0 => {
+            let bits = d.u8()?;
+            let signed = d.u8()? != 0;
+            matches!(bits, 8 | 16 | 32 | 64).then_some(Scalar::Int { bits, signed })
         }
+        1 => Some(Scalar::F32),
+        2 => Some(Scalar::F64),
+        _ => None,
     }
 }
 

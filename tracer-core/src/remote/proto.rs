@@ -13,6 +13,7 @@
 //!
 //! Messages are small and little-endian; decoding refuses anything malformed.
 
+use crate::codec::{Dec, Enc};
 use crate::ringbuffer::config::{ChannelConfig, Mode};
 use crate::session::EventRule;
 use std::io;
@@ -80,87 +81,41 @@ pub enum Message {
     },
 }
 
-struct Enc(Vec<u8>);
-
-impl Enc {
-    fn u8(&mut self, v: u8) {
-        self.0.push(v);
+fn put_rules(e: &mut Enc<'_>, rules: &[EventRule], excluded: &[String]) {
+    e.u32(rules.len() as u32);
+    for r in rules {
+        e.str(&r.pattern);
+        e.u32(r.max_level.map_or(u32::MAX, |l| l as u32));
     }
-    fn u32(&mut self, v: u32) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn u64(&mut self, v: u64) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn str(&mut self, s: &str) {
-        self.u32(s.len() as u32);
-        self.0.extend_from_slice(s.as_bytes());
-    }
-    fn rules(&mut self, rules: &[EventRule], excluded: &[String]) {
-        self.u32(rules.len() as u32);
-        for r in rules {
-            self.str(&r.pattern);
-            self.u32(r.max_level.map_or(u32::MAX, |l| l as u32));
-        }
-        self.u32(excluded.len() as u32);
-        for x in excluded {
-            self.str(x);
-        }
+    e.u32(excluded.len() as u32);
+    for x in excluded {
+        e.str(x);
     }
 }
 
-struct Dec<'a> {
-    b: &'a [u8],
-    at: usize,
-}
-
-impl Dec<'_> {
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
-        let s = self.b.get(self.at..self.at.checked_add(n)?)?;
-        self.at += n;
-        Some(s)
-    }
-    fn u8(&mut self) -> Option<u8> {
-        Some(self.take(1)?[0])
-    }
-    fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
-    }
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
-    }
-    fn str(&mut self) -> Option<String> {
-        let n = self.u32()? as usize;
-        String::from_utf8(self.take(n)?.to_vec()).ok()
-    }
-    fn count(&mut self) -> Option<usize> {
-        // Every element takes at least 4 bytes: refuse counts the message cannot hold.
-        let n = self.u32()? as usize;
-        (n <= self.b.len() / 4).then_some(n)
-    }
-    fn rules(&mut self) -> Option<(Vec<EventRule>, Vec<String>)> {
-        let mut rules = Vec::new();
-        for _ in 0..self.count()? {
-            let pattern = self.str()?;
-            let level = self.u32()?;
-            let mut r = EventRule::new(&pattern);
-            if level != u32::MAX {
-                r = r.max_level(crate::registry::LogLevel::from_u32(level)?);
-            }
-            rules.push(r);
+fn get_rules(d: &mut Dec<'_>) -> Option<(Vec<EventRule>, Vec<String>)> {
+    let mut rules = Vec::new();
+    for _ in 0..d.count()? {
+        let pattern = d.str()?;
+        let level = d.u32()?;
+        let mut r = EventRule::new(&pattern);
+        if level != u32::MAX {
+            r = r.max_level(crate::registry::LogLevel::from_u32(level)?);
         }
-        let mut excluded = Vec::new();
-        for _ in 0..self.count()? {
-            excluded.push(self.str()?);
-        }
-        Some((rules, excluded))
+        rules.push(r);
     }
+    let mut excluded = Vec::new();
+    for _ in 0..d.count()? {
+        excluded.push(d.str()?);
+    }
+    Some((rules, excluded))
 }
 
 impl Message {
     /// The message's bytes.
     pub fn encode(&self) -> Vec<u8> {
-        let mut e = Enc(Vec::new());
+        let mut out = Vec::new();
+        let mut e = Enc(&mut out);
         match self {
             Message::Hello {
                 version,
@@ -185,7 +140,7 @@ impl Message {
                     e.u64(c.config.subbuf_count as u64);
                     e.u8(u8::from(c.config.mode == Mode::Overwrite));
                     e.u32(c.config.prealloc_streams as u32);
-                    e.rules(&c.rules, &c.excluded);
+                    put_rules(&mut e, &c.rules, &c.excluded);
                 }
             }
             Message::Refused { reason } => {
@@ -205,16 +160,16 @@ impl Message {
             } => {
                 e.u8(5);
                 e.u32(*channel);
-                e.rules(rules, excluded);
+                put_rules(&mut e, rules, excluded);
                 e.u8(u8::from(*active));
             }
         }
-        e.0
+        out
     }
 
     /// Reads a message; `None` when malformed.
     pub fn decode(b: &[u8]) -> Option<Message> {
-        let mut d = Dec { b, at: 0 };
+        let mut d = Dec::new(b);
         let m = match d.u8()? {
             1 => Message::Hello {
                 version: d.u32()?,
@@ -238,7 +193,7 @@ impl Message {
                         prealloc_streams: d.u32()? as usize,
                         ..ChannelConfig::default()
                     };
-                    let (rules, excluded) = d.rules()?;
+                    let (rules, excluded) = get_rules(&mut d)?;
                     channels.push(ChannelSetup {
                         name,
                         config,
@@ -255,7 +210,7 @@ impl Message {
             },
             5 => {
                 let channel = d.u32()?;
-                let (rules, excluded) = d.rules()?;
+                let (rules, excluded) = get_rules(&mut d)?;
                 Message::Rules {
                     channel,
                     rules,
@@ -265,7 +220,7 @@ impl Message {
             }
             _ => return None,
         };
-        (d.at == b.len()).then_some(m)
+        d.done().then_some(m)
     }
 }
 
