@@ -234,7 +234,7 @@ fn lttng_ust_traces_read_like_babeltrace2() {
 
         // What DWARF attribution needs: the code addresses of the process's objects and, with
         // contexts, the instruction pointer and process of each event.
-        let trace = Trace::open(&dirs[0]).unwrap();
+        let trace = Trace::open(mine[0]).unwrap();
         let mut bin_info = 0;
         let mut paths = Vec::new();
         let mut pids = std::collections::BTreeSet::new();
