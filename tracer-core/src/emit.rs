@@ -128,22 +128,47 @@ fn attach(
 /// private words of `struct tracer_emit`. While it is pending, the thread's `busy` flag stays
 /// set, so a signal handler's tracepoint on this thread is counted lost instead of writing
 /// into the half-written event.
+///
+/// It points at the reserving thread's table and at the writer holding the reserved space, so
+/// [`commit`] needs no thread-local lookup (in `libtracer.so` that is a `__tls_get_addr`
+/// call). Both stay valid until the last commit: the table is the thread's own and the thread
+/// cannot exit inside the event (commits come from the reserving thread, `abi.h`), and `busy`
+/// keeps every other frame of the thread away from the table, so no writer is replaced or
+/// moved (only [`attach`] does that, and only under `busy` of the event that then points at
+/// the new writer).
 #[repr(C)]
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Pending {
-    /// Channels still to write, after `slot`.
+    /// Channels still to write, after the one reserved in.
     mask: u64,
-    /// Channel slot of the reserved space.
-    slot: u64,
-    id: u64,
+    /// The reserving thread's table; null when no event is pending.
+    table: *const ThreadWriters,
+    /// The writer holding the reserved space; null when no event is pending.
+    writer: *mut StreamWriter,
     ts: u64,
-    len: u64,
+    id: u32,
+    /// Payload bytes (at most `u32::MAX`, checked by [`reserve`]).
+    len: u32,
+}
+
+impl Default for Pending {
+    /// No event pending: a commit does nothing.
+    fn default() -> Self {
+        Pending {
+            mask: 0,
+            table: std::ptr::null(),
+            writer: std::ptr::null_mut(),
+            ts: 0,
+            id: 0,
+            len: 0,
+        }
+    }
 }
 
 impl Pending {
     /// Payload bytes of the event.
     pub fn len(&self) -> u64 {
-        self.len
+        u64::from(self.len)
     }
 
     /// True for an event without payload.
@@ -155,14 +180,16 @@ impl Pending {
 /// Reserves `len` payload bytes for an event of `site` in the first channel of `mask` that
 /// takes it. Returns the payload address, or null when nothing is to be written (the event
 /// was dropped and counted, or no channel takes it).
+#[inline]
 pub fn reserve(site: &SiteState, mask: u64, len: usize, p: &mut Pending) -> *mut u8 {
     fence(Acquire);
     let mask = mask & CHANNEL_BITS;
+    p.writer = std::ptr::null_mut();
     // No sub-buffer holds more than 4 GiB; a saturated size from C must not overflow below.
-    if len > u32::MAX as usize {
+    let Ok(len) = u32::try_from(len) else {
         lose(mask);
         return std::ptr::null_mut();
-    }
+    };
     WRITERS
         .try_with(|t| {
             if t.busy.replace(true) {
@@ -172,10 +199,11 @@ pub fn reserve(site: &SiteState, mask: u64, len: usize, p: &mut Pending) -> *mut
             compiler_fence(SeqCst);
             *p = Pending {
                 mask,
-                slot: 0,
-                id: u64::from(site.id()),
+                table: t,
+                writer: std::ptr::null_mut(),
                 ts: clock::now(),
-                len: len as u64,
+                id: site.id(),
+                len,
             };
             t.next_reservation(p)
         })
@@ -187,22 +215,25 @@ pub fn reserve(site: &SiteState, mask: u64, len: usize, p: &mut Pending) -> *mut
 
 /// Commits the reserved payload (dropped and counted when not `complete`) and reserves the
 /// same length in the next channel: returns its address, or null when the event is done.
+#[inline]
 pub fn commit(p: &mut Pending, complete: bool) -> *mut u8 {
-    WRITERS
-        .try_with(|t| {
-            // SAFETY: `busy` is ours since `reserve` (it returned non-null), so no other frame
-            // of this thread uses the table.
-            let writers = unsafe { &mut *t.writers.get() };
-            if let Some(Some(w)) = writers.get_mut(p.slot as usize) {
-                w.commit(complete);
-            }
-            t.next_reservation(p)
-        })
-        .unwrap_or(std::ptr::null_mut())
+    if p.writer.is_null() {
+        return std::ptr::null_mut();
+    }
+    // SAFETY: a pending event's table and writer are valid and ours (see `Pending`).
+    let (table, writer) = unsafe { (&*p.table, &mut *p.writer) };
+    writer.commit(complete);
+    if p.mask == 0 {
+        // The common case, one channel: done without a call.
+        return table.finish(p);
+    }
+    table.next_reservation(p)
 }
 
 impl ThreadWriters {
-    /// Reserves in the next channel of `p.mask`; releases `busy` when there is none.
+    /// Reserves in the next channel of `p.mask`; releases `busy` when there is none. Inlined
+    /// into `reserve` (every event) and `commit` (events in several channels only).
+    #[inline(always)]
     fn next_reservation(&self, p: &mut Pending) -> *mut u8 {
         // SAFETY: `busy` is set by our caller's event.
         let writers = unsafe { &mut *self.writers.get() };
@@ -218,11 +249,18 @@ impl ThreadWriters {
                 lose(1);
                 continue;
             };
-            if let Some(payload) = w.reserve(p.id as u32, p.ts, p.len as usize) {
-                p.slot = slot as u64;
+            if let Some(payload) = w.reserve(p.id, p.ts, p.len as usize) {
+                p.writer = w;
                 return payload;
             }
         }
+        self.finish(p)
+    }
+
+    /// Ends the pending event: releases `busy`.
+    #[inline(always)]
+    fn finish(&self, p: &mut Pending) -> *mut u8 {
+        p.writer = std::ptr::null_mut();
         compiler_fence(SeqCst);
         self.busy.set(false);
         std::ptr::null_mut()

@@ -325,6 +325,54 @@ static void test_string_shrunk_between_size_and_write_is_dropped(void)
     CHECK(mock_n_lost == 1);
 }
 
+/* Strings up to 32 bytes are copied byte by byte, longer ones by memcpy + memchr: both ways. */
+static char changing_long[96];
+
+static void grow_long_string(void)
+{
+    memset(changing_long, 'g', 80);
+    changing_long[80] = '\0';
+}
+
+static void shrink_long_string(void)
+{
+    changing_long[40] = '\0';
+}
+
+static void test_strings_of_every_length_around_the_copy_switch(void)
+{
+    size_t len;
+    for (len = 30; len <= 34; len++) {
+        struct want w = {{0}, 0};
+        memset(changing_long, 'a', len);
+        changing_long[len] = '\0';
+        mock_reset();
+        tracepoint(test_tp, strings, changing_long, "x");
+        want_str(&w, changing_long);
+        want_str(&w, "x");
+        want_le(&w, 0x11223344, 4);
+        CHECK_PAYLOAD(commit_at(0), &w);
+    }
+}
+
+static void test_long_string_grown_or_shrunk_between_size_and_write_is_dropped(void)
+{
+    mock_reset();
+    memset(changing_long, 'a', 60);
+    changing_long[60] = '\0';
+    mock_config.on_reserve = grow_long_string;
+    tracepoint(test_tp, strings, changing_long, "x");
+    CHECK(mock_n_commits == 1 && !mock_commits[0].accepted);
+
+    mock_reset();
+    memset(changing_long, 'a', 60);
+    changing_long[60] = '\0';
+    mock_config.on_reserve = shrink_long_string;
+    tracepoint(test_tp, strings, "x", changing_long);
+    CHECK(mock_n_commits == 1 && !mock_commits[0].accepted);
+    CHECK(mock_n_lost == 1);
+}
+
 static void test_less_or_more_room_than_asked_is_dropped_without_overflow(void)
 {
     static const int32_t ints[3] = {1, 2, 3};
@@ -477,6 +525,8 @@ int main(void)
     test_two_channels_get_the_same_payload_evaluated_once();
     test_string_grown_between_size_and_write_is_dropped();
     test_string_shrunk_between_size_and_write_is_dropped();
+    test_strings_of_every_length_around_the_copy_switch();
+    test_long_string_grown_or_shrunk_between_size_and_write_is_dropped();
     test_less_or_more_room_than_asked_is_dropped_without_overflow();
     test_dropped_reserve_commits_nothing();
     test_call_sites_carry_file_line_and_function();

@@ -140,7 +140,8 @@ int tracer_reserve(struct tracer_callsite *site, uint64_t mask, size_t len, stru
  * counts only if exactly filled, e->p == e->end; any other e->p (callers set NULL when a field
  * changed under them) drops the event and counts it lost. Returns 1 when the same payload must
  * be written again for the next channel (e->p and e->end reset to fresh space of the same
- * length), 0 when done. A successful reserve must be followed by commits until one returns 0.
+ * length), 0 when done. A successful reserve must be followed by commits until one returns 0,
+ * on the same thread, with the same struct tracer_emit.
  */
 int tracer_commit(struct tracer_emit *e);
 

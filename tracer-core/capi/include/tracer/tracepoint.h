@@ -587,13 +587,28 @@ static inline int tracer_i_put_elems(uint8_t **p, const uint8_t *end, const void
 /*
  * The len bytes measured by the size pass, then a NUL. Fails (the event is then dropped, not
  * corrupted) if the string changed since: a NUL among the copied bytes, or none after them.
+ * Short strings are checked byte by byte as they are copied (each byte written is the byte
+ * tested): a vector memchr over bytes just stored waits for the stores to retire, since the
+ * CPU cannot forward several small stores to one wide load.
  */
 static inline int tracer_i_put_string(uint8_t **p, const uint8_t *end, const char *s, size_t len)
 {
+    size_t i;
     if ((size_t)(end - *p) <= len)
         return 0;
-    memcpy(*p, s, len);
-    if (memchr(*p, 0, len) != NULL || s[len] != '\0')
+    if (len <= 32) {
+        for (i = 0; i < len; i++) {
+            char c = s[i];
+            if (c == '\0')
+                return 0;
+            (*p)[i] = (uint8_t)c;
+        }
+    } else {
+        memcpy(*p, s, len);
+        if (memchr(*p, 0, len) != NULL)
+            return 0;
+    }
+    if (s[len] != '\0')
         return 0;
     (*p)[len] = 0;
     *p += len + 1;
