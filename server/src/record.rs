@@ -4,7 +4,7 @@
 
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -359,27 +359,31 @@ pub fn run(args: RecordArgs) -> Result<i32> {
             error: st.error,
         });
     let files = args.output.is_some() || args.stream.is_none();
-    if args.json {
+    // The report goes to stdout, which may be a pipe closed early (`| head`): the recording is
+    // done and its exit status is the program's, so a failed write is not an error.
+    let mut out = std::io::stdout().lock();
+    let _ = if args.json {
         let report = Report {
             trace: files.then_some(snapshot.dir.as_path()),
             lost,
             sites: &sites,
             stream,
         };
-        println!("{}", serde_json::to_string(&report)?);
+        writeln!(out, "{}", serde_json::to_string(&report)?)
     } else {
-        print_table(&snapshot, &sites, lost, files);
-        if let Some(s) = stream {
-            println!(
+        print_table(&mut out, &snapshot, &sites, lost, files).and_then(|()| match stream {
+            Some(s) => writeln!(
+                out,
                 "streamed to {} as {}: {} packets sent, {} dropped{}",
                 s.relay,
                 s.session,
                 crate::thousands(s.sent_packets),
                 crate::thousands(s.dropped_packets),
                 s.error.map(|e| format!(" ({e})")).unwrap_or_default()
-            );
-        }
-    }
+            ),
+            None => Ok(()),
+        })
+    };
     for p in &snapshot.processes {
         if let Some(e) = &p.error {
             eprintln!("tracer-lsp: {} (pid {}): {e}", p.procname, p.pid);
@@ -416,7 +420,13 @@ pub fn record_quietly(command: &[String]) -> Result<PathBuf> {
     Ok(dir)
 }
 
-fn print_table(snapshot: &RecordingSnapshot, sites: &[SiteCount], lost: u64, files: bool) {
+fn print_table(
+    out: &mut impl Write,
+    snapshot: &RecordingSnapshot,
+    sites: &[SiteCount],
+    lost: u64,
+    files: bool,
+) -> std::io::Result<()> {
     let place = |s: &SiteCount| format!("{}:{}", s.file, s.line);
     let w = sites.iter().map(|s| place(s).len()).max().unwrap_or(0);
     let e = sites
@@ -430,22 +440,25 @@ fn print_table(snapshot: &RecordingSnapshot, sites: &[SiteCount], lost: u64, fil
         );
     }
     for s in sites {
-        println!(
+        writeln!(
+            out,
             "{:<w$}  {:<e$}  {:>12}",
             place(s),
             format!("{}:{}", s.provider, s.event),
             crate::thousands(s.count)
-        );
+        )?;
     }
-    println!(
+    writeln!(
+        out,
         "\n{} events in {} process(es), {} lost",
         crate::thousands(snapshot.events()),
         snapshot.processes.len(),
         crate::thousands(lost)
-    );
+    )?;
     if files {
-        println!("trace: {}", snapshot.dir.display());
+        writeln!(out, "trace: {}", snapshot.dir.display())?;
     }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -352,3 +352,29 @@ fn an_lttng_ust_hello_world_builds_against_our_headers_and_records() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_reader_that_closes_stdout_early_does_not_change_the_exit_status() {
+    use std::io::BufRead;
+    let hello = cargo_bin("hello-rs", "hello-rs");
+    let dir = out_dir("pipe");
+    let mut rec = Command::new(binary())
+        .args(["record", "--output"])
+        .arg(&dir)
+        .arg("--")
+        .args([hello.to_str().unwrap(), "3"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Like `| head -1`: read one line, then close the pipe.
+    let mut first = String::new();
+    std::io::BufReader::new(rec.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let out = rec.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
