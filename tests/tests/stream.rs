@@ -114,14 +114,17 @@ fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
-/// Relay stderr lines until `needle` shows up (at most `limit`); all of them, joined.
-fn relay_says(relay: &Relay, needle: &str, limit: Duration) -> String {
+/// Relay stderr lines until every one of `needles` has shown up (at most `limit`); all of
+/// them, joined. (A connection's error is logged after it is closed, so the order of the
+/// lines of connections closed one after the other is not fixed.)
+fn relay_says(relay: &Relay, needles: &[&str], limit: Duration) -> String {
     let t = Instant::now();
     let mut said = Vec::new();
     while t.elapsed() < limit {
         if let Ok((_, l)) = relay.errors.recv_timeout(Duration::from_millis(100)) {
             said.push(l);
-            if said.last().is_some_and(|l| l.contains(needle)) {
+            let all = said.join("\n");
+            if needles.iter().all(|n| all.contains(n)) {
                 break;
             }
         }
@@ -314,7 +317,7 @@ fn a_relay_killed_mid_run_loses_packets_not_the_program() {
     );
     assert!(stream["sent_packets"].as_u64().unwrap() > 0, "{report}");
     // The program's last events reached the restarted relay, and the session ended there.
-    relay_says(&relay, "recording complete", Duration::from_secs(5));
+    relay_says(&relay, &["recording complete"], Duration::from_secs(5));
     assert!(!session.join(".live").exists());
     let events = Command::new("babeltrace2").arg(&session).output().unwrap();
     assert!(events.status.success(), "{events:?}");
@@ -349,7 +352,7 @@ fn a_wrong_token_is_refused() {
     assert!(error.contains("refused: wrong token"), "{report}");
     assert_eq!(report["stream"]["sent_packets"], 0);
     assert!(report["stream"]["dropped_packets"].as_u64().unwrap() > 0);
-    let said = relay_says(&relay, "wrong token", Duration::from_secs(5));
+    let said = relay_says(&relay, &["wrong token"], Duration::from_secs(5));
     assert!(said.contains("h/s: wrong token, refused"), "{said}");
     assert!(!root.join("h").exists(), "a refused target wrote files");
     let _ = std::fs::remove_dir_all(&root);
@@ -421,14 +424,15 @@ fn malformed_target_messages_close_that_target_only() {
         "packet before metadata"
     );
 
-    let said = relay_says(&relay, "before its metadata", Duration::from_secs(5));
-    for needle in [
+    let needles = [
         "not a tracer target",
         "host name \"..\" is not a plain name",
         "trace name \"../..\" is not a plain name",
         "exceeds the",
         "packet for trace 3 before its metadata",
-    ] {
+    ];
+    let said = relay_says(&relay, &needles, Duration::from_secs(5));
+    for needle in needles {
         assert!(
             said.contains(needle),
             "no {needle:?} in the relay's errors: {said}"
