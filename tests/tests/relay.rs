@@ -1,7 +1,8 @@
 //! `tracer-lsp relay` end to end: babeltrace2 lists a recording that `tracer-lsp record` is
 //! writing and reads it live through the relay (the LTTng live protocol), getting exactly the
-//! events of the finished trace and exiting when the recording ends; a malformed viewer
-//! message ends that viewer's connection only.
+//! events of the finished trace and exiting when the recording ends; a viewer killed
+//! mid-session leaves the relay serving, and a new one still gets everything from the first
+//! packet; a malformed viewer message ends that viewer's connection only.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -9,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
-use tracer_lsp_tests::{babeltrace_available, babeltrace_events, binary, cargo_bin};
+use tracer_lsp_tests::{babeltrace_available, babeltrace_events, binary, cargo_bin, repo_root};
 
 /// A child process of this test, killed (by its PID, through `Child::kill`) when dropped.
 struct Started(Child);
@@ -219,6 +220,119 @@ fn a_program_that_exited_does_not_hold_back_the_live_view() {
     );
     // 5 + 5 + 2 (ids 0, 3) events, then 150 + 150 + 50.
     assert_eq!(received.len(), 12 + 350);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// `tracer-lsp counts ARGS --workspace examples --json`, stdout and stderr piped.
+fn counts(args: &[&str]) -> Started {
+    Started(
+        Command::new(binary())
+            .arg("counts")
+            .args(args)
+            .args(["--json", "--workspace"])
+            .arg(repo_root().join("examples"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// Waits at most `limit` for a `counts` process; its JSON (it must have succeeded).
+fn counts_output(mut c: Started, limit: Duration, what: &str) -> serde_json::Value {
+    let status = c.wait_for(limit, what);
+    let (mut out, mut err) = (String::new(), String::new());
+    let _ = c.0.stdout.take().unwrap().read_to_string(&mut out);
+    let _ = c.0.stderr.take().unwrap().read_to_string(&mut err);
+    assert!(status.success(), "{what} failed: {status}: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{what}: {e}: {out:?}"))
+}
+
+/// A live viewer killed mid-session, then others attach: they get everything from the
+/// session's first packet, exactly the finished trace, and the relay is not disturbed.
+#[test]
+fn a_viewer_killed_mid_session_and_a_new_one_gets_everything() {
+    if !babeltrace_available() {
+        return;
+    }
+    let hello = cargo_bin("hello-rs", "hello-rs");
+    let root = temp_root("reattach");
+    let dir = root.join("h").join("re");
+    let (_relay, port, errors) = start_relay(&root);
+    // 300 requests 10 ms apart: about 3 s.
+    let mut record = Started(
+        Command::new(binary())
+            .args(["record", "--output"])
+            .arg(&dir)
+            .arg("--")
+            .arg(&hello)
+            .args(["300", "10"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until(Duration::from_secs(10), "the recording to start", || {
+        dir.join(".live").exists()
+    });
+    let url = format!("net://localhost:{port}/host/h/re");
+    let babeltrace = || {
+        let mut v = Command::new("babeltrace2")
+            .arg("--input-format=lttng-live")
+            .arg(&url)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = lines_of(v.stdout.take().unwrap());
+        let err = v.stderr.take().unwrap();
+        (Started(v), lines, err)
+    };
+
+    // The first viewer, and (a separate connection) the editor's live client: both killed,
+    // by PID, once events have reached them.
+    let (first, first_lines, _) = babeltrace();
+    let first_editor = counts(&["--live", &url]);
+    let mut seen = Vec::new();
+    while seen.len() < 20 {
+        let (_, l) = first_lines
+            .recv_timeout(Duration::from_secs(10))
+            .expect("events reach the first viewer");
+        seen.push(l);
+    }
+    drop(first);
+    drop(first_editor);
+    assert!(
+        record.0.try_wait().unwrap().is_none(),
+        "the recording ended before the viewer was killed"
+    );
+
+    let (mut second, second_lines, mut second_err) = babeltrace();
+    let editor = counts(&["--live", &url]);
+    assert!(record.wait_for(Duration::from_secs(20), "record").success());
+    let viewed = second.wait_for(Duration::from_secs(10), "the second babeltrace2");
+    let mut stderr = String::new();
+    second_err.read_to_string(&mut stderr).unwrap();
+    assert!(viewed.success(), "babeltrace2 failed: {viewed}: {stderr}");
+    let editor = counts_output(editor, Duration::from_secs(10), "counts --live");
+
+    let finished = babeltrace_events(&dir);
+    assert_eq!(finished.len(), 300 + 300 + 100);
+    let live: Vec<String> = second_lines.try_iter().map(|(_, l)| l).collect();
+    assert_eq!(live, finished, "the second viewer missed events");
+    assert_eq!(
+        seen[..],
+        finished[..seen.len()],
+        "the first viewer's events"
+    );
+    let counted = counts_output(
+        counts(&[dir.to_str().unwrap()]),
+        Duration::from_secs(20),
+        "counts of the finished trace",
+    );
+    assert_eq!(editor, counted);
+    // The relay only noticed viewers leaving (no malformed message, no error of its own).
+    let said: Vec<String> = errors.try_iter().map(|(_, l)| l).collect();
+    assert!(said.iter().all(|l| !l.contains("malformed")), "{said:?}");
     let _ = std::fs::remove_dir_all(&root);
 }
 
