@@ -1,9 +1,10 @@
 //! `tracer-lsp record --stream` to `tracer-lsp relay` on loopback, end to end: babeltrace2
 //! reads a streamed recording live through the relay and gets exactly the events of the
 //! local copy; a relay killed mid-run leaves the program unaffected, the loss is counted, and
-//! a relay restarted on the same port gets the rest; a wrong token and malformed target
-//! messages are refused while the relay keeps serving; a target in its own network namespace
-//! (a veth pair, private addresses) streams to the relay on the host side, where the editor's
+//! a relay restarted on the same port gets the rest and serves it live again; a wrong token
+//! and malformed target messages are refused while the relay keeps serving; a target in its
+//! own network namespace (a veth pair, private addresses) streams to the relay on the host
+//! side, where the editor's
 //! live client (`counts --live`, as `tracer.attach`) gets the finished trace's per-line counts;
 //! a link cut for 3 s mid-run leaves the program and the relay's trace whole.
 
@@ -301,6 +302,17 @@ fn a_relay_killed_mid_run_loses_packets_not_the_program() {
     std::thread::sleep(Duration::from_millis(700));
     relay = start_relay(&root, port, &[]);
     assert_ne!(relay.child_pid, killed_pid);
+    // Once the target is back, the restarted relay serves the session live again: the
+    // editor's live client follows it to the end.
+    let marker = session.join(".live");
+    let new_pid = format!("pid {}\n", relay.child_pid);
+    wait_until(Duration::from_secs(10), "the target to reconnect", || {
+        std::fs::read_to_string(&marker).is_ok_and(|m| m.starts_with(&new_pid))
+    });
+    let editor = counts(&[
+        "--live",
+        &format!("net://localhost:{}/host/t/k", relay.viewers),
+    ]);
 
     let status = record.wait_for(Duration::from_secs(25), "record");
     assert!(status.success(), "record: {status}");
@@ -332,6 +344,15 @@ fn a_relay_killed_mid_run_loses_packets_not_the_program() {
     );
     let n = events.lines().count();
     assert!(n < 300 + 300 + 100, "nothing was lost? {n} events");
+    let editor = counts_output(editor, Duration::from_secs(10), "counts --live");
+    let finished = counts_output(
+        counts(&[session.to_str().unwrap()]),
+        Duration::from_secs(20),
+        "counts of the relay's trace",
+    );
+    assert_eq!(editor, finished);
+    let counted: u64 = site_counts(&editor).iter().map(|s| s.2).sum();
+    assert_eq!(counted as usize, n, "{editor}");
     let _ = std::fs::remove_dir_all(&root);
 }
 
