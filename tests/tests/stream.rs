@@ -4,9 +4,9 @@
 //! a relay restarted on the same port gets the rest and serves it live again; a wrong token
 //! and malformed target messages are refused while the relay keeps serving; a target in its
 //! own network namespace (a veth pair, private addresses) streams to the relay on the host
-//! side, where the editor's
-//! live client (`counts --live`, as `tracer.attach`) gets the finished trace's per-line counts;
-//! a link cut for 3 s mid-run leaves the program and the relay's trace whole.
+//! side, where the editor's live client (`counts --live`, as `tracer.attach`) gets the
+//! finished trace's per-line counts; a link cut for 3 s mid-run leaves the program and the
+//! relay's trace whole.
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
