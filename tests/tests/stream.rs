@@ -6,7 +6,8 @@
 //! own network namespace (a veth pair, private addresses) streams to the relay on the host
 //! side, where the editor's live client (`counts --live`, as `tracer.attach`) gets the
 //! finished trace's per-line counts; a link cut for 3 s mid-run leaves the program and the
-//! relay's trace whole.
+//! relay's trace whole; a target that vanishes without ending its session has the session
+//! ended after `--target-timeout`, and resumes it when it comes back.
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -353,6 +354,85 @@ fn a_relay_killed_mid_run_loses_packets_not_the_program() {
     assert_eq!(editor, finished);
     let counted: u64 = site_counts(&editor).iter().map(|s| s.2).sum();
     assert_eq!(counted as usize, n, "{editor}");
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Sends `signal` (`STOP`, `CONT`) to a process this test started, by its PID.
+fn signal(child: &Started, signal: &str) {
+    let st = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.0.id().to_string())
+        .status()
+        .unwrap();
+    assert!(st.success(), "kill -{signal}");
+}
+
+/// A target that goes silent (its recorder stopped) is dropped after `--target-timeout`, and
+/// its session ends after as long again: a live viewer gets the end of the session instead
+/// of waiting forever. When the target comes back it resumes the session and ends it.
+#[test]
+fn a_vanished_target_has_its_session_ended_after_the_timeout() {
+    if !babeltrace_available() {
+        return;
+    }
+    let hello = cargo_bin("hello-rs", "hello-rs");
+    let root = temp_root("vanish");
+    let relay = start_relay(&root, 0, &["--target-timeout", "1"]);
+    let session = root.join("t").join("gone");
+    // 400 requests 10 ms apart: about 4 s.
+    let (mut record, out) = record_stream(
+        relay.targets,
+        &["--hostname", "t", "--session", "gone"],
+        &[hello.to_str().unwrap(), "400", "10"],
+    );
+    wait_until(Duration::from_secs(10), "packets at the relay", || {
+        has_packets(&session)
+    });
+    let viewer = counts(&[
+        "--live",
+        &format!("net://localhost:{}/host/t/gone", relay.viewers),
+    ]);
+    // The recorder stops (the program goes on): no keepalive, no packet, no End.
+    signal(&record, "STOP");
+    let stopped = Instant::now();
+    let said = relay_says(
+        &relay,
+        &["did not come back within 1 s: session ended"],
+        Duration::from_secs(10),
+    );
+    assert!(
+        said.contains("t/gone: the target left without ending the session"),
+        "{said}"
+    );
+    assert!(stopped.elapsed() >= Duration::from_secs(2), "{said}");
+    assert!(!session.join(".live").exists(), "the session is still live");
+    // The live viewer got the end of the session, with what had arrived.
+    let seen = counts_output(viewer, Duration::from_secs(10), "counts --live");
+    let seen: u64 = site_counts(&seen).iter().map(|s| s.2).sum();
+    assert!(seen > 0 && seen < 400 + 400 + 134, "{seen} events");
+
+    // The target comes back: it reconnects, sends the rest and ends the session.
+    signal(&record, "CONT");
+    let status = record.wait_for(Duration::from_secs(30), "record after SIGCONT");
+    assert!(status.success(), "record: {status}");
+    let (program, report) = outcome(&out);
+    assert_eq!(program, ["served 400 requests, 349000 bytes"]);
+    assert!(
+        report["stream"]["connections"].as_u64().unwrap() >= 2,
+        "{report}"
+    );
+    relay_says(
+        &relay,
+        &["t/gone: recording complete"],
+        Duration::from_secs(5),
+    );
+    assert!(!session.join(".live").exists());
+    let events = Command::new("babeltrace2").arg(&session).output().unwrap();
+    assert!(events.status.success(), "{events:?}");
+    assert!(
+        String::from_utf8_lossy(&events.stdout).contains("id = 399,"),
+        "the last request is not at the relay"
+    );
     let _ = std::fs::remove_dir_all(&root);
 }
 
