@@ -153,6 +153,10 @@ enum Command {
         /// protocol has no token). Default: $TRACER_RELAY_TOKEN.
         #[arg(long)]
         token: Option<String>,
+        /// Seconds a silent target is kept (targets send a keepalive every second), and a
+        /// session it left without ending waits for it to reconnect before it is ended.
+        #[arg(long, value_name = "SECS", default_value_t = relay::DEFAULT_TARGET_TIMEOUT.as_secs_f64(), value_parser = parse_timeout)]
+        target_timeout: f64,
     },
 }
 
@@ -160,6 +164,19 @@ enum Command {
 enum ModeArg {
     Discard,
     Overwrite,
+}
+
+/// `--target-timeout`: seconds, at least 1 (a keepalive a second must fit in it) and at
+/// most a day.
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if (1.0..=86_400.0).contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(format!("{s} s is out of range (1 to 86400)"))
+    }
 }
 
 fn main() {
@@ -223,6 +240,7 @@ fn main() {
             targets,
             allow_remote,
             token,
+            target_timeout,
         }) => relay::run(relay::RelayArgs {
             root,
             targets: targets.unwrap_or_else(|| {
@@ -236,6 +254,7 @@ fn main() {
             listen,
             allow_remote,
             token: token.or_else(|| std::env::var("TRACER_RELAY_TOKEN").ok()),
+            target_timeout: std::time::Duration::from_secs_f64(target_timeout),
         }),
     };
     if let Err(e) = result {

@@ -1,7 +1,9 @@
 //! `tracer-lsp relay` end to end: babeltrace2 lists a recording that `tracer-lsp record` is
 //! writing and reads it live through the relay (the LTTng live protocol), getting exactly the
-//! events of the finished trace and exiting when the recording ends; a malformed viewer
-//! message ends that viewer's connection only.
+//! events of the finished trace and exiting when the recording ends; a viewer killed
+//! mid-session leaves the relay serving, and a new one still gets everything from the first
+//! packet; a request for what does not exist gets the protocol's error status, and a
+//! malformed viewer message ends that viewer's connection only.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -9,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
-use tracer_lsp_tests::{babeltrace_available, babeltrace_events, binary, cargo_bin};
+use tracer_lsp_tests::{babeltrace_available, babeltrace_events, binary, cargo_bin, repo_root};
 
 /// A child process of this test, killed (by its PID, through `Child::kill`) when dropped.
 struct Started(Child);
@@ -222,6 +224,119 @@ fn a_program_that_exited_does_not_hold_back_the_live_view() {
     let _ = std::fs::remove_dir_all(&root);
 }
 
+/// `tracer-lsp counts ARGS --workspace examples --json`, stdout and stderr piped.
+fn counts(args: &[&str]) -> Started {
+    Started(
+        Command::new(binary())
+            .arg("counts")
+            .args(args)
+            .args(["--json", "--workspace"])
+            .arg(repo_root().join("examples"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// Waits at most `limit` for a `counts` process; its JSON (it must have succeeded).
+fn counts_output(mut c: Started, limit: Duration, what: &str) -> serde_json::Value {
+    let status = c.wait_for(limit, what);
+    let (mut out, mut err) = (String::new(), String::new());
+    let _ = c.0.stdout.take().unwrap().read_to_string(&mut out);
+    let _ = c.0.stderr.take().unwrap().read_to_string(&mut err);
+    assert!(status.success(), "{what} failed: {status}: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{what}: {e}: {out:?}"))
+}
+
+/// A live viewer killed mid-session, then others attach: they get everything from the
+/// session's first packet, exactly the finished trace, and the relay is not disturbed.
+#[test]
+fn a_viewer_killed_mid_session_and_a_new_one_gets_everything() {
+    if !babeltrace_available() {
+        return;
+    }
+    let hello = cargo_bin("hello-rs", "hello-rs");
+    let root = temp_root("reattach");
+    let dir = root.join("h").join("re");
+    let (_relay, port, errors) = start_relay(&root);
+    // 300 requests 10 ms apart: about 3 s.
+    let mut record = Started(
+        Command::new(binary())
+            .args(["record", "--output"])
+            .arg(&dir)
+            .arg("--")
+            .arg(&hello)
+            .args(["300", "10"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until(Duration::from_secs(10), "the recording to start", || {
+        dir.join(".live").exists()
+    });
+    let url = format!("net://localhost:{port}/host/h/re");
+    let babeltrace = || {
+        let mut v = Command::new("babeltrace2")
+            .arg("--input-format=lttng-live")
+            .arg(&url)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = lines_of(v.stdout.take().unwrap());
+        let err = v.stderr.take().unwrap();
+        (Started(v), lines, err)
+    };
+
+    // The first viewer, and (a separate connection) the editor's live client: both killed,
+    // by PID, once events have reached them.
+    let (first, first_lines, _) = babeltrace();
+    let first_editor = counts(&["--live", &url]);
+    let mut seen = Vec::new();
+    while seen.len() < 20 {
+        let (_, l) = first_lines
+            .recv_timeout(Duration::from_secs(10))
+            .expect("events reach the first viewer");
+        seen.push(l);
+    }
+    drop(first);
+    drop(first_editor);
+    assert!(
+        record.0.try_wait().unwrap().is_none(),
+        "the recording ended before the viewer was killed"
+    );
+
+    let (mut second, second_lines, mut second_err) = babeltrace();
+    let editor = counts(&["--live", &url]);
+    assert!(record.wait_for(Duration::from_secs(20), "record").success());
+    let viewed = second.wait_for(Duration::from_secs(10), "the second babeltrace2");
+    let mut stderr = String::new();
+    second_err.read_to_string(&mut stderr).unwrap();
+    assert!(viewed.success(), "babeltrace2 failed: {viewed}: {stderr}");
+    let editor = counts_output(editor, Duration::from_secs(10), "counts --live");
+
+    let finished = babeltrace_events(&dir);
+    assert_eq!(finished.len(), 300 + 300 + 100);
+    let live: Vec<String> = second_lines.try_iter().map(|(_, l)| l).collect();
+    assert_eq!(live, finished, "the second viewer missed events");
+    assert_eq!(
+        seen[..],
+        finished[..seen.len()],
+        "the first viewer's events"
+    );
+    let counted = counts_output(
+        counts(&[dir.to_str().unwrap()]),
+        Duration::from_secs(20),
+        "counts of the finished trace",
+    );
+    assert_eq!(editor, counted);
+    // The relay only noticed viewers leaving (no malformed message, no error of its own).
+    let said: Vec<String> = errors.try_iter().map(|(_, l)| l).collect();
+    assert!(said.iter().all(|l| !l.contains("malformed")), "{said:?}");
+    let _ = std::fs::remove_dir_all(&root);
+}
+
 /// A viewer message header: payload size and command.
 fn header(size: u64, cmd: u32) -> Vec<u8> {
     let mut h = size.to_be_bytes().to_vec();
@@ -312,6 +427,153 @@ fn a_malformed_message_ends_that_viewer_only() {
             said.contains(needle),
             "no {needle:?} in the relay's errors: {said}"
         );
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+fn be32(b: &[u8]) -> u32 {
+    u32::from_be_bytes(b[..4].try_into().unwrap())
+}
+
+fn be64(b: &[u8]) -> u64 {
+    u64::from_be_bytes(b[..8].try_into().unwrap())
+}
+
+/// Sends a request with an 8-byte id and a tail; reads `reply` bytes of answer.
+fn ask(s: &mut TcpStream, cmd: u32, id: u64, tail: &[u8], reply: usize) -> Vec<u8> {
+    let mut m = header(8 + tail.len() as u64, cmd);
+    m.extend_from_slice(&id.to_be_bytes());
+    m.extend_from_slice(tail);
+    s.write_all(&m).unwrap();
+    let mut r = vec![0u8; reply];
+    s.read_exact(&mut r).unwrap();
+    r
+}
+
+/// Requests that name what does not exist (or cannot be served) get the protocol's error
+/// status and the connection goes on; requests that cannot be parsed end it; meanwhile
+/// babeltrace2 reads the same session live, undisturbed.
+#[test]
+fn bad_requests_during_a_live_session_get_errors_and_disturb_no_one() {
+    if !babeltrace_available() {
+        return;
+    }
+    let hello = cargo_bin("hello-rs", "hello-rs");
+    let root = temp_root("bad");
+    let dir = root.join("h").join("bad");
+    let (_relay, port, errors) = start_relay(&root);
+    let mut record = Started(
+        Command::new(binary())
+            .args(["record", "--output"])
+            .arg(&dir)
+            .arg("--")
+            .arg(&hello)
+            .args(["200", "10"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until(Duration::from_secs(10), "the recording to start", || {
+        dir.join(".live").exists()
+    });
+    let mut good = Command::new("babeltrace2")
+        .arg("--input-format=lttng-live")
+        .arg(format!("net://localhost:{port}/host/h/bad"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let good_lines = lines_of(good.stdout.take().unwrap());
+    let mut good = Started(good);
+
+    wait_until(Duration::from_secs(10), "a first packet", || {
+        std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|t| {
+                t.path()
+                    .join("chan_0")
+                    .metadata()
+                    .is_ok_and(|m| m.len() > 0)
+            })
+    });
+    let mut bad = viewer(port);
+    connect(&mut bad);
+    assert_eq!(list_sessions(&mut bad), 1);
+    // lttng_viewer_session: id, live timer, clients, streams, hostname[64], name[255].
+    let mut session = [0u8; 8 + 4 + 4 + 4 + 64 + 255];
+    bad.read_exact(&mut session).unwrap();
+    let session_id = be64(&session);
+    let attach_tail = [0u8; 12];
+    let r = ask(&mut bad, 3, session_id + 1000, &attach_tail, 8);
+    assert_eq!(
+        (be32(&r), be32(&r[4..])),
+        (3, 0),
+        "ATTACH of an unknown session"
+    );
+    let r = ask(&mut bad, 3, session_id, &attach_tail, 8);
+    assert_eq!(be32(&r), 1, "ATTACH");
+    // lttng_viewer_stream: id, trace id, metadata flag, path[4096], channel[255].
+    let mut data_stream = None;
+    for _ in 0..be32(&r[4..]) {
+        let mut st = vec![0u8; 8 + 8 + 4 + 4096 + 255];
+        bad.read_exact(&mut st).unwrap();
+        if be32(&st[16..]) == 0 {
+            data_stream = Some(be64(&st));
+        }
+    }
+    let data_stream = data_stream.expect("a data stream");
+    let packet = |s: &mut TcpStream, stream: u64, offset: u64, len: u32| {
+        let mut tail = offset.to_be_bytes().to_vec();
+        tail.extend_from_slice(&len.to_be_bytes());
+        be32(&ask(s, 5, stream, &tail, 12))
+    };
+    assert_eq!(
+        packet(&mut bad, data_stream, 1 << 40, 64),
+        3,
+        "past the end"
+    );
+    assert_eq!(packet(&mut bad, data_stream, 0, 1 << 30), 3, "1 GiB packet");
+    assert_eq!(packet(&mut bad, 1 << 50, 0, 64), 3, "unknown stream");
+    let r = ask(&mut bad, 9, session_id + 1000, &[], 4);
+    assert_eq!(be32(&r), 2, "DETACH of an unknown session");
+    assert_eq!(list_sessions(&mut bad), 1, "the connection goes on");
+
+    // Requests that cannot be parsed end the connection, with the reason on stderr.
+    let mut short = viewer(port);
+    connect(&mut short);
+    let mut m = header(3, 3);
+    m.extend_from_slice(&[0, 0, 1]);
+    short.write_all(&m).unwrap();
+    assert!(
+        closed(&mut short),
+        "a 3-byte ATTACH_SESSION: connection kept"
+    );
+    let mut future = viewer(port);
+    let mut m = header(20, 1);
+    m.extend_from_slice(&0u64.to_be_bytes());
+    for v in [3u32, 0, 1] {
+        m.extend_from_slice(&v.to_be_bytes());
+    }
+    future.write_all(&m).unwrap();
+    assert!(closed(&mut future), "protocol 3.0: connection kept");
+
+    assert!(record.wait_for(Duration::from_secs(20), "record").success());
+    assert!(good
+        .wait_for(Duration::from_secs(10), "babeltrace2")
+        .success());
+    let live: Vec<String> = good_lines.try_iter().map(|(_, l)| l).collect();
+    assert_eq!(live, babeltrace_events(&dir), "the good viewer's events");
+    assert_eq!(live.len(), 467);
+    let said: Vec<String> = errors.try_iter().map(|(_, l)| l).collect();
+    let said = said.join("\n");
+    for needle in [
+        "GET_PACKET of 1073741824 bytes refused",
+        "ATTACH_SESSION needs 20 payload bytes, got 3",
+        "protocol 3.x is not supported",
+    ] {
+        assert!(said.contains(needle), "no {needle:?} in {said}");
     }
     let _ = std::fs::remove_dir_all(&root);
 }

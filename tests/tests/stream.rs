@@ -1,9 +1,13 @@
 //! `tracer-lsp record --stream` to `tracer-lsp relay` on loopback, end to end: babeltrace2
 //! reads a streamed recording live through the relay and gets exactly the events of the
 //! local copy; a relay killed mid-run leaves the program unaffected, the loss is counted, and
-//! a relay restarted on the same port gets the rest; a wrong token and malformed target
-//! messages are refused while the relay keeps serving; a target in its own network namespace
-//! (a veth pair, private addresses) streams to the relay on the host side.
+//! a relay restarted on the same port gets the rest and serves it live again; a wrong token
+//! and malformed target messages are refused while the relay keeps serving; a target in its
+//! own network namespace (a veth pair, private addresses) streams to the relay on the host
+//! side, where the editor's live client (`counts --live`, as `tracer.attach`) gets the
+//! finished trace's per-line counts; a link cut for 3 s mid-run leaves the program and the
+//! relay's trace whole; a target that vanishes without ending its session has the session
+//! ended after `--target-timeout`, and resumes it when it comes back.
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -112,14 +116,17 @@ fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
-/// Relay stderr lines until `needle` shows up (at most `limit`); all of them, joined.
-fn relay_says(relay: &Relay, needle: &str, limit: Duration) -> String {
+/// Relay stderr lines until every one of `needles` has shown up (at most `limit`); all of
+/// them, joined. (A connection's error is logged after it is closed, so the order of the
+/// lines of connections closed one after the other is not fixed.)
+fn relay_says(relay: &Relay, needles: &[&str], limit: Duration) -> String {
     let t = Instant::now();
     let mut said = Vec::new();
     while t.elapsed() < limit {
         if let Ok((_, l)) = relay.errors.recv_timeout(Duration::from_millis(100)) {
             said.push(l);
-            if said.last().is_some_and(|l| l.contains(needle)) {
+            let all = said.join("\n");
+            if needles.iter().all(|n| all.contains(n)) {
                 break;
             }
         }
@@ -296,6 +303,17 @@ fn a_relay_killed_mid_run_loses_packets_not_the_program() {
     std::thread::sleep(Duration::from_millis(700));
     relay = start_relay(&root, port, &[]);
     assert_ne!(relay.child_pid, killed_pid);
+    // Once the target is back, the restarted relay serves the session live again: the
+    // editor's live client follows it to the end.
+    let marker = session.join(".live");
+    let new_pid = format!("pid {}\n", relay.child_pid);
+    wait_until(Duration::from_secs(10), "the target to reconnect", || {
+        std::fs::read_to_string(&marker).is_ok_and(|m| m.starts_with(&new_pid))
+    });
+    let editor = counts(&[
+        "--live",
+        &format!("net://localhost:{}/host/t/k", relay.viewers),
+    ]);
 
     let status = record.wait_for(Duration::from_secs(25), "record");
     assert!(status.success(), "record: {status}");
@@ -312,7 +330,7 @@ fn a_relay_killed_mid_run_loses_packets_not_the_program() {
     );
     assert!(stream["sent_packets"].as_u64().unwrap() > 0, "{report}");
     // The program's last events reached the restarted relay, and the session ended there.
-    relay_says(&relay, "recording complete", Duration::from_secs(5));
+    relay_says(&relay, &["recording complete"], Duration::from_secs(5));
     assert!(!session.join(".live").exists());
     let events = Command::new("babeltrace2").arg(&session).output().unwrap();
     assert!(events.status.success(), "{events:?}");
@@ -327,6 +345,94 @@ fn a_relay_killed_mid_run_loses_packets_not_the_program() {
     );
     let n = events.lines().count();
     assert!(n < 300 + 300 + 100, "nothing was lost? {n} events");
+    let editor = counts_output(editor, Duration::from_secs(10), "counts --live");
+    let finished = counts_output(
+        counts(&[session.to_str().unwrap()]),
+        Duration::from_secs(20),
+        "counts of the relay's trace",
+    );
+    assert_eq!(editor, finished);
+    let counted: u64 = site_counts(&editor).iter().map(|s| s.2).sum();
+    assert_eq!(counted as usize, n, "{editor}");
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Sends `signal` (`STOP`, `CONT`) to a process this test started, by its PID.
+fn signal(child: &Started, signal: &str) {
+    let st = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.0.id().to_string())
+        .status()
+        .unwrap();
+    assert!(st.success(), "kill -{signal}");
+}
+
+/// A target that goes silent (its recorder stopped) is dropped after `--target-timeout`, and
+/// its session ends after as long again: a live viewer gets the end of the session instead
+/// of waiting forever. When the target comes back it resumes the session and ends it.
+#[test]
+fn a_vanished_target_has_its_session_ended_after_the_timeout() {
+    if !babeltrace_available() {
+        return;
+    }
+    let hello = cargo_bin("hello-rs", "hello-rs");
+    let root = temp_root("vanish");
+    let relay = start_relay(&root, 0, &["--target-timeout", "1"]);
+    let session = root.join("t").join("gone");
+    // 400 requests 10 ms apart: about 4 s.
+    let (mut record, out) = record_stream(
+        relay.targets,
+        &["--hostname", "t", "--session", "gone"],
+        &[hello.to_str().unwrap(), "400", "10"],
+    );
+    wait_until(Duration::from_secs(10), "packets at the relay", || {
+        has_packets(&session)
+    });
+    let viewer = counts(&[
+        "--live",
+        &format!("net://localhost:{}/host/t/gone", relay.viewers),
+    ]);
+    // The recorder stops (the program goes on): no keepalive, no packet, no End.
+    signal(&record, "STOP");
+    let stopped = Instant::now();
+    let said = relay_says(
+        &relay,
+        &["did not come back within 1 s: session ended"],
+        Duration::from_secs(10),
+    );
+    assert!(
+        said.contains("t/gone: the target left without ending the session"),
+        "{said}"
+    );
+    assert!(stopped.elapsed() >= Duration::from_secs(2), "{said}");
+    assert!(!session.join(".live").exists(), "the session is still live");
+    // The live viewer got the end of the session, with what had arrived.
+    let seen = counts_output(viewer, Duration::from_secs(10), "counts --live");
+    let seen: u64 = site_counts(&seen).iter().map(|s| s.2).sum();
+    assert!(seen > 0 && seen < 400 + 400 + 134, "{seen} events");
+
+    // The target comes back: it reconnects, sends the rest and ends the session.
+    signal(&record, "CONT");
+    let status = record.wait_for(Duration::from_secs(30), "record after SIGCONT");
+    assert!(status.success(), "record: {status}");
+    let (program, report) = outcome(&out);
+    assert_eq!(program, ["served 400 requests, 349000 bytes"]);
+    assert!(
+        report["stream"]["connections"].as_u64().unwrap() >= 2,
+        "{report}"
+    );
+    relay_says(
+        &relay,
+        &["t/gone: recording complete"],
+        Duration::from_secs(5),
+    );
+    assert!(!session.join(".live").exists());
+    let events = Command::new("babeltrace2").arg(&session).output().unwrap();
+    assert!(events.status.success(), "{events:?}");
+    assert!(
+        String::from_utf8_lossy(&events.stdout).contains("id = 399,"),
+        "the last request is not at the relay"
+    );
     let _ = std::fs::remove_dir_all(&root);
 }
 
@@ -347,7 +453,7 @@ fn a_wrong_token_is_refused() {
     assert!(error.contains("refused: wrong token"), "{report}");
     assert_eq!(report["stream"]["sent_packets"], 0);
     assert!(report["stream"]["dropped_packets"].as_u64().unwrap() > 0);
-    let said = relay_says(&relay, "wrong token", Duration::from_secs(5));
+    let said = relay_says(&relay, &["wrong token"], Duration::from_secs(5));
     assert!(said.contains("h/s: wrong token, refused"), "{said}");
     assert!(!root.join("h").exists(), "a refused target wrote files");
     let _ = std::fs::remove_dir_all(&root);
@@ -419,14 +525,15 @@ fn malformed_target_messages_close_that_target_only() {
         "packet before metadata"
     );
 
-    let said = relay_says(&relay, "before its metadata", Duration::from_secs(5));
-    for needle in [
+    let needles = [
         "not a tracer target",
         "host name \"..\" is not a plain name",
         "trace name \"../..\" is not a plain name",
         "exceeds the",
         "packet for trace 3 before its metadata",
-    ] {
+    ];
+    let said = relay_says(&relay, &needles, Duration::from_secs(5));
+    for needle in needles {
         assert!(
             said.contains(needle),
             "no {needle:?} in the relay's errors: {said}"
@@ -471,19 +578,20 @@ fn ip(args: &[&str]) -> Result<(), String> {
     }
 }
 
-/// A target namespace linked to this one: `(namespace, host address, target address)`, private
-/// 10.x.y.0/30 addresses from this test's pid; `Err` when namespaces are not permitted.
-fn target_namespace() -> Result<(Netns, String, String), String> {
+/// A target namespace linked to this one: `(namespace, host interface, host address, target
+/// address)`, private 10.x.y.0/30 addresses from this test's pid and `slot` (one per test that
+/// runs at the same time, 0 or 1); `Err` when namespaces are not permitted.
+fn target_namespace(slot: u32) -> Result<(Netns, String, String, String), String> {
     let pid = std::process::id();
     let ns = Netns {
-        name: format!("tracer-target-{pid}"),
+        name: format!("tracer-target-{pid}-{slot}"),
     };
     ip(&["netns", "add", &ns.name])?;
     let (host_if, target_if) = (
-        format!("trh{}", pid % 100_000),
-        format!("trt{}", pid % 100_000),
+        format!("trh{}{slot}", pid % 100_000),
+        format!("trt{}{slot}", pid % 100_000),
     );
-    let (x, y) = ((pid >> 6) % 250 + 1, (pid % 64) * 4);
+    let (x, y) = (((pid >> 6) % 125) * 2 + slot + 1, (pid % 64) * 4);
     let (host_addr, target_addr) = (format!("10.{x}.{y}.1"), format!("10.{x}.{y}.2"));
     ip(&[
         "link", "add", &host_if, "type", "veth", "peer", "name", &target_if,
@@ -505,7 +613,127 @@ fn target_namespace() -> Result<(Netns, String, String), String> {
     ])?;
     inside(&["link", "set", &target_if, "up"])?;
     inside(&["link", "set", "lo", "up"])?;
-    Ok((ns, host_addr, target_addr))
+    Ok((ns, host_if, host_addr, target_addr))
+}
+
+/// The relay on the host side of the link: targets on the link's address `host_addr` (so it
+/// needs --allow-remote and a token), viewers on loopback; `(relay, viewer port, target port)`.
+fn start_host_relay(root: &Path, host_addr: &str) -> (Started, u16, u16) {
+    let mut child = Command::new(binary())
+        .args([
+            "relay",
+            "--listen",
+            "127.0.0.1:0",
+            "--allow-remote",
+            "--token",
+            "board-secret",
+        ])
+        .arg("--targets")
+        .arg(format!("{host_addr}:0"))
+        .arg("--root")
+        .arg(root)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = lines_of(child.stdout.take().unwrap());
+    let relay = Started(child);
+    let (_, first) = out.recv_timeout(Duration::from_secs(10)).unwrap();
+    let port_after = |key: &str| -> u16 {
+        first
+            .split(key)
+            .nth(1)
+            .and_then(|r| r.split(',').next())
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {key:?} in {first:?}"))
+    };
+    let viewers = port_after("listening on 127.0.0.1:");
+    let targets = port_after(&format!("targets on {host_addr}:"));
+    (relay, viewers, targets)
+}
+
+/// `record --stream HOST_ADDR:PORT` of `hello-rs ARGS` inside the namespace, as session
+/// `board/SESSION`; stdout piped.
+fn record_in_namespace(
+    ns: &Netns,
+    relay: &str,
+    session: &str,
+    args: &[&str],
+) -> (Started, Receiver<(Instant, String)>) {
+    let hello = cargo_bin("hello-rs", "hello-rs");
+    let mut record = Command::new("ip")
+        .args(["netns", "exec", &ns.name])
+        .arg(binary())
+        .args(["record", "--json", "--stream", relay])
+        .args([
+            "--token",
+            "board-secret",
+            "--hostname",
+            "board",
+            "--session",
+            session,
+            "--",
+        ])
+        .arg(&hello)
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines_of(record.stdout.take().unwrap());
+    (Started(record), out)
+}
+
+/// `tracer-lsp counts ARGS --workspace examples --json`, as the editor's client computes them.
+fn counts(args: &[&str]) -> Started {
+    Started(
+        Command::new(binary())
+            .arg("counts")
+            .args(args)
+            .args(["--json", "--workspace"])
+            .arg(repo_root().join("examples"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// Waits at most `limit` for a `counts` process; its JSON (it must have succeeded).
+fn counts_output(mut c: Started, limit: Duration, what: &str) -> Value {
+    let status = c.wait_for(limit, what);
+    let (mut out, mut err) = (String::new(), String::new());
+    let _ = c.0.stdout.take().unwrap().read_to_string(&mut out);
+    let _ = c.0.stderr.take().unwrap().read_to_string(&mut err);
+    assert!(status.success(), "{what} failed: {status}: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{what}: {e}: {out:?}"))
+}
+
+/// Per-line counts of the `counts --json` output: `(file, line, count)`.
+fn site_counts(v: &Value) -> Vec<(String, u64, u64)> {
+    v["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["file"].as_str().unwrap().to_owned(),
+                s["line"].as_u64().unwrap(),
+                s["count"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+macro_rules! namespace_or_skip {
+    ($slot:expr) => {
+        match target_namespace($slot) {
+            Ok(n) => n,
+            Err(e) => {
+                eprintln!("\n!!!!!!!! SKIPPED host/target test: network namespaces not permitted ({e}) !!!!!!!!\n");
+                return;
+            }
+        }
+    };
 }
 
 #[test]
@@ -513,94 +741,41 @@ fn a_target_in_its_own_network_namespace_streams_to_the_host() {
     if !babeltrace_available() {
         return;
     }
-    let (ns, host_addr, _target_addr) = match target_namespace() {
-        Ok(n) => n,
-        Err(e) => {
-            eprintln!("\n!!!!!!!! SKIPPED host/target test: network namespaces not permitted ({e}) !!!!!!!!\n");
-            return;
-        }
-    };
-    let hello = cargo_bin("hello-rs", "hello-rs");
+    let (ns, _host_if, host_addr, _target_addr) = namespace_or_skip!(0);
     let root = temp_root("netns");
-    // The relay on the host side of the link: targets on the link's address (so it needs
-    // --allow-remote and a token), viewers on loopback.
-    let relay = {
-        let mut child = Command::new(binary())
-            .args([
-                "relay",
-                "--listen",
-                "127.0.0.1:0",
-                "--allow-remote",
-                "--token",
-                "board-secret",
-            ])
-            .arg("--targets")
-            .arg(format!("{host_addr}:0"))
-            .arg("--root")
-            .arg(&root)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let out = lines_of(child.stdout.take().unwrap());
-        let _errors = lines_of(child.stderr.take().unwrap());
-        let (_, first) = out.recv_timeout(Duration::from_secs(10)).unwrap();
-        (Started(child), first)
-    };
-    let port_after = |key: &str| -> u16 {
-        relay
-            .1
-            .split(key)
-            .nth(1)
-            .and_then(|r| r.split(',').next())
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or_else(|| panic!("no {key:?} in {:?}", relay.1))
-    };
-    let viewers = port_after("listening on 127.0.0.1:");
-    let targets = port_after(&format!("targets on {host_addr}:"));
+    let (_relay, viewers, targets) = start_host_relay(&root, &host_addr);
     let session = root.join("board").join("ns");
 
     // The program and its recorder on the target, which reaches the host only through the
     // veth link.
-    let mut record = Command::new("ip")
-        .args(["netns", "exec", &ns.name])
-        .arg(binary())
-        .args(["record", "--json", "--stream"])
-        .arg(format!("{host_addr}:{targets}"))
-        .args([
-            "--token",
-            "board-secret",
-            "--hostname",
-            "board",
-            "--session",
-            "ns",
-            "--",
-        ])
-        .arg(&hello)
-        .args(["150", "10"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = lines_of(record.stdout.take().unwrap());
-    let mut record = Started(record);
+    let (mut record, out) =
+        record_in_namespace(&ns, &format!("{host_addr}:{targets}"), "ns", &["150", "10"]);
     wait_until(Duration::from_secs(10), "packets from the target", || {
         has_packets(&session)
     });
+    let url = format!("net://localhost:{viewers}/host/board/ns");
     let mut viewer = Command::new("babeltrace2")
         .arg("--input-format=lttng-live")
-        .arg(format!("net://localhost:{viewers}/host/board/ns"))
+        .arg(&url)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let live_lines = lines_of(viewer.stdout.take().unwrap());
     let mut viewer = Started(viewer);
+    // The editor's side: the live client of `tracer.attach`, on the host.
+    let editor = counts(&["--live", &url]);
     assert!(record
         .wait_for(Duration::from_secs(20), "record in the namespace")
         .success());
     assert!(viewer
         .wait_for(Duration::from_secs(10), "babeltrace2")
         .success());
+    let editor = counts_output(
+        editor,
+        Duration::from_secs(10),
+        "counts --live after the session ended",
+    );
     let (program, report) = outcome(&out);
     assert_eq!(program, ["served 150 requests, 124000 bytes"]);
     assert_eq!(report["stream"]["dropped_packets"], 0, "{report}");
@@ -620,6 +795,112 @@ fn a_target_in_its_own_network_namespace_streams_to_the_host() {
         live, at_host,
         "the live view differs from the relay's trace"
     );
+    // The editor's per-line counts, followed live from the host, are the finished trace's:
+    // examples/rust/src/main.rs's three sites.
+    let finished = counts_output(
+        counts(&[session.to_str().unwrap()]),
+        Duration::from_secs(20),
+        "counts of the relay's trace",
+    );
+    assert_eq!(editor, finished);
+    assert_eq!(
+        site_counts(&editor).iter().map(|s| s.2).collect::<Vec<_>>(),
+        [150, 150, 50],
+        "{editor}"
+    );
+    assert!(site_counts(&editor)
+        .iter()
+        .all(|s| s.0.ends_with("rust/src/main.rs")));
+    assert_eq!(editor["errors"], serde_json::json!([]));
+    drop(ns);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// The link between target and host goes down for 3 s in the middle of a recording: the
+/// program is unaffected, the sender keeps or drops packets and says which, and the relay's
+/// trace is a valid CTF trace with the events from after the cut.
+#[test]
+fn a_link_cut_for_three_seconds_leaves_the_program_and_the_trace_whole() {
+    if !babeltrace_available() {
+        return;
+    }
+    let (ns, host_if, host_addr, _target_addr) = namespace_or_skip!(1);
+    let root = temp_root("cut");
+    let (_relay, _viewers, targets) = start_host_relay(&root, &host_addr);
+    let session = root.join("board").join("cut");
+    // 500 requests 10 ms apart: about 5 s, the cut in the middle.
+    let (mut record, out) = record_in_namespace(
+        &ns,
+        &format!("{host_addr}:{targets}"),
+        "cut",
+        &["500", "10"],
+    );
+    wait_until(Duration::from_secs(10), "packets from the target", || {
+        has_packets(&session)
+    });
+    ip(&["link", "set", &host_if, "down"]).unwrap();
+    let cut = Instant::now();
+    std::thread::sleep(Duration::from_secs(3));
+    ip(&["link", "set", &host_if, "up"]).unwrap();
+    assert!(
+        record.0.try_wait().unwrap().is_none(),
+        "the program ended during the cut: the test proves nothing"
+    );
+    let status = record.wait_for(Duration::from_secs(40), "record after the cut");
+    assert!(status.success(), "record: {status}");
+    assert!(cut.elapsed() > Duration::from_secs(3));
+    let (program, report) = outcome(&out);
+    assert_eq!(program, ["served 500 requests, 439000 bytes"]);
+    let stream = &report["stream"];
+    assert_eq!(stream["error"], Value::Null, "{report}");
+    let target_total: u64 = report["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(target_total, 500 + 500 + 167);
+    let (sent, dropped) = (
+        stream["sent_packets"].as_u64().unwrap(),
+        stream["dropped_packets"].as_u64().unwrap(),
+    );
+    assert!(sent > 0, "{report}");
+    eprintln!("after a 3 s cut: {stream}");
+
+    // The relay's trace: valid CTF that babeltrace2 reads, ending with the last request.
+    let read = Command::new("babeltrace2").arg(&session).output().unwrap();
+    let stderr = String::from_utf8_lossy(&read.stderr);
+    assert!(read.status.success(), "babeltrace2: {stderr}");
+    let events: Vec<String> = String::from_utf8_lossy(&read.stdout)
+        .lines()
+        .filter(|l| l.starts_with('['))
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        events.iter().any(|l| l.contains("id = 499,")),
+        "the events after the cut are not at the relay"
+    );
+    assert!(events.iter().any(|l| l.contains("id = 0,")));
+    // The accounting: with nothing dropped, every event arrived; with packets dropped, the
+    // trace has fewer events and babeltrace2 reports the packets missing from the sequence.
+    if dropped == 0 {
+        assert_eq!(events.len() as u64, target_total, "{report}");
+        assert!(!stderr.contains("WARN"), "{stderr}");
+    } else {
+        assert!((events.len() as u64) < target_total, "{report}");
+        assert!(
+            stream["connections"].as_u64().unwrap() >= 2,
+            "dropped without reconnecting? {report}"
+        );
+    }
+    let counted = counts_output(
+        counts(&[session.to_str().unwrap()]),
+        Duration::from_secs(20),
+        "counts of the relay's trace",
+    );
+    let at_relay: u64 = site_counts(&counted).iter().map(|s| s.2).sum();
+    assert_eq!(at_relay, events.len() as u64, "{counted}");
+    assert!(!session.join(".live").exists(), "the session stayed live");
     drop(ns);
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use targets::Targets;
+pub use targets::DEFAULT_TARGET_TIMEOUT;
 use viewer::{log, Viewer};
 
 /// The LTTng live protocol's usual port.
@@ -35,6 +36,8 @@ pub struct RelayArgs {
     pub targets: SocketAddr,
     pub allow_remote: bool,
     pub token: Option<String>,
+    /// How long a silent target is kept, and a session it left without ending waits for it.
+    pub target_timeout: std::time::Duration,
 }
 
 /// Listens until killed; prints `listening on ADDR, serving ROOT, targets on ADDR` (the bound
@@ -66,7 +69,7 @@ pub fn run(args: RelayArgs) -> Result<()> {
     let target_listener = TcpListener::bind(args.targets)
         .with_context(|| format!("cannot listen for targets on {}", args.targets))?;
     let targets_addr = target_listener.local_addr()?;
-    let targets = Targets::new(args.root.clone(), args.token.clone());
+    let targets = Targets::new(args.root.clone(), args.token.clone(), args.target_timeout);
     std::thread::Builder::new()
         .name("relay-targets".into())
         .spawn(move || targets.accept(target_listener))?;

@@ -11,6 +11,13 @@
 //! and viewers go on. A session has one writer: a newer connection for the same
 //! `<host>/<session>` (a target reconnecting while its old link is not yet seen dead) takes
 //! over, and the older one stops at its next frame.
+//!
+//! A target that vanishes without `End` (powered off, killed, its link gone for good) does
+//! not leave its session live forever: a connection silent for the target timeout (targets
+//! send a keepalive every second) is closed, and a session whose connection closed before
+//! `End` is ended (its marker removed, so viewers get the end of the session) when the
+//! target has not reconnected within the same timeout. A target that comes back later
+//! resumes the session as a reconnection does.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::{File, OpenOptions};
@@ -24,8 +31,9 @@ use tracer_core::ctf::packet::{PacketInfo, PACKET_PREFIX_LEN};
 use tracer_core::remote::net::wire::{self, Frame};
 use tracer_core::remote::LIVE_MARKER;
 
-/// A target silent this long (it sends keepalives every second) is dropped.
-const IDLE_LIMIT: Duration = Duration::from_secs(30);
+/// The default target timeout: a target silent this long (it sends keepalives every
+/// second) is dropped, and a session left without `End` is ended after as long again.
+pub const DEFAULT_TARGET_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// One session directory being written.
 struct SessionWriter {
@@ -35,6 +43,8 @@ struct SessionWriter {
     live_timer_us: u32,
     complete: BTreeSet<String>,
     files: HashMap<(String, String), File>,
+    /// The session ended (`End`, or its target gone): no marker until a target takes it.
+    ended: bool,
 }
 
 /// `(host, session)`.
@@ -44,6 +54,7 @@ type SessionKey = (String, String);
 pub struct Targets {
     root: PathBuf,
     token: Option<String>,
+    timeout: Duration,
     sessions: Mutex<HashMap<SessionKey, Arc<Mutex<SessionWriter>>>>,
     next_id: AtomicU64,
 }
@@ -57,10 +68,11 @@ fn log(id: u64, what: &str) {
 }
 
 impl Targets {
-    pub fn new(root: PathBuf, token: Option<String>) -> Arc<Targets> {
+    pub fn new(root: PathBuf, token: Option<String>, timeout: Duration) -> Arc<Targets> {
         Arc::new(Targets {
             root,
             token: token.filter(|t| !t.is_empty()),
+            timeout,
             sessions: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
         })
@@ -84,18 +96,49 @@ impl Targets {
                     let peer = conn
                         .peer_addr()
                         .map_or_else(|_| "?".to_owned(), |a| a.to_string());
-                    match me.serve(conn, id) {
+                    let mut left = None;
+                    match me.serve(conn, id, &mut left) {
                         Ok(what) => log(id, &format!("{peer}: {what}")),
                         Err(e) => log(id, &format!("{peer}: {e}; connection closed")),
+                    }
+                    if let Some((name, writer)) = left {
+                        me.expire(id, &name, &writer);
                     }
                 });
         }
     }
 
-    /// One target's connection; `Ok` says how it ended.
-    fn serve(&self, mut conn: TcpStream, id: u64) -> Result<String, String> {
+    /// Ends the session `writer` that connection `id` left without `End`, unless the target
+    /// reconnects (a newer connection owns it) within the timeout.
+    fn expire(&self, id: u64, name: &str, writer: &Mutex<SessionWriter>) {
+        std::thread::sleep(self.timeout);
+        let mut w = lock(writer);
+        if w.owner != id || w.ended {
+            return;
+        }
+        match w.end() {
+            Ok(()) => log(
+                id,
+                &format!(
+                    "{name}: the target left without ending the session and did not come back \
+                     within {} s: session ended (it resumes if the target reconnects)",
+                    self.timeout.as_secs_f64()
+                ),
+            ),
+            Err(e) => log(id, &format!("{name}: ending the session: {e}")),
+        }
+    }
+
+    /// One target's connection; `Ok` says how it ended. `left` is set to the session it
+    /// owned when it ends before the session's `End`.
+    fn serve(
+        &self,
+        mut conn: TcpStream,
+        id: u64,
+        left: &mut Option<(String, Arc<Mutex<SessionWriter>>)>,
+    ) -> Result<String, String> {
         let _ = conn.set_nodelay(true);
-        conn.set_read_timeout(Some(IDLE_LIMIT))
+        conn.set_read_timeout(Some(self.timeout))
             .map_err(|e| e.to_string())?;
         let _ = conn.set_write_timeout(Some(Duration::from_secs(5)));
         let (live_timer_us, host, session, token) = match read_frame(&mut conn)? {
@@ -115,6 +158,7 @@ impl Targets {
             }
         }
         let writer = self.take_session(&host, &session, id, live_timer_us)?;
+        *left = Some((format!("{host}/{session}"), writer.clone()));
         conn.write_all(&wire::encode(wire::kind::ACCEPTED, 0, &[]))
             .map_err(|e| e.to_string())?;
         log(id, &format!("streaming {host}/{session}"));
@@ -127,6 +171,7 @@ impl Targets {
             };
             let mut w = lock(&writer);
             if w.owner != id {
+                *left = None;
                 return Ok(format!(
                     "{host}/{session}: a newer connection of the target took over"
                 ));
@@ -180,6 +225,7 @@ impl Targets {
                     w.write_marker()?;
                 }
                 Frame::End => {
+                    *left = None;
                     w.end()?;
                     drop(w);
                     let _ = conn.write_all(&wire::encode(
@@ -220,6 +266,7 @@ impl Targets {
                     live_timer_us,
                     complete: BTreeSet::new(),
                     files: HashMap::new(),
+                    ended: false,
                 }))
             })
             .clone();
@@ -227,6 +274,7 @@ impl Targets {
             let mut w = lock(&writer);
             std::fs::create_dir_all(&w.dir).map_err(|e| format!("{}: {e}", w.dir.display()))?;
             w.owner = id;
+            w.ended = false;
             w.live_timer_us = live_timer_us;
             // Files are reopened (and checked) by the new owner.
             w.files.clear();
@@ -318,6 +366,7 @@ impl SessionWriter {
 
     /// The recording is over: every file is complete, so the marker goes.
     fn end(&mut self) -> Result<(), String> {
+        self.ended = true;
         for f in self.files.values_mut() {
             let _ = f.flush();
         }
