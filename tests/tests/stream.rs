@@ -404,7 +404,9 @@ fn a_vanished_target_has_its_session_ended_after_the_timeout() {
         said.contains("t/gone: the target left without ending the session"),
         "{said}"
     );
-    assert!(stopped.elapsed() >= Duration::from_secs(2), "{said}");
+    // The connection times out 1 s after the target's last frame (sent at most a live-timer
+    // period before the stop), then the session gets 1 s more to reconnect.
+    assert!(stopped.elapsed() >= Duration::from_secs(1), "{said}");
     assert!(!session.join(".live").exists(), "the session is still live");
     // The live viewer got the end of the session, with what had arrived.
     let seen = counts_output(viewer, Duration::from_secs(10), "counts --live");

@@ -40,5 +40,10 @@ fn main() {
         }
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
     }
-    println!("served {requests} requests, {total} bytes");
+    // A reader that went away (`| head`) is not an error of the example.
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stdout(),
+        "served {requests} requests, {total} bytes"
+    );
 }
