@@ -4,6 +4,8 @@
 
 pub mod lttng;
 
+pub mod procs;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};

@@ -4,55 +4,12 @@
 //! error.
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use tracer_lsp_tests::procs::{lines_of, temp_root, Started};
 use tracer_lsp_tests::{binary, cargo_bin, repo_root, Fixture, LspClient};
-
-/// A child process of this test, killed (by its PID, through `Child::kill`) when dropped.
-struct Started(Child);
-
-impl Drop for Started {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Started {
-    /// Waits at most `limit` for the process to exit.
-    fn wait_for(&mut self, limit: Duration, what: &str) -> std::process::ExitStatus {
-        let t = Instant::now();
-        loop {
-            if let Some(s) = self.0.try_wait().unwrap() {
-                return s;
-            }
-            assert!(t.elapsed() < limit, "{what} still running after {limit:?}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-fn temp_root(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("tracer-attach-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn lines_of(r: impl Read + Send + 'static) -> Receiver<String> {
-    let (tx, rx) = channel();
-    std::thread::spawn(move || {
-        for l in BufReader::new(r).lines().map_while(Result::ok) {
-            if tx.send(l).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
 
 /// Starts the relay on a free loopback port; returns it and its port.
 fn start_relay(root: &Path) -> (Started, u16) {
@@ -65,7 +22,7 @@ fn start_relay(root: &Path) -> (Started, u16) {
         .unwrap();
     let out = lines_of(child.stdout.take().unwrap());
     let relay = Started(child);
-    let first = out
+    let (_, first) = out
         .recv_timeout(Duration::from_secs(10))
         .expect("the relay prints its address");
     let port = first
@@ -119,7 +76,7 @@ fn counts_json(args: &[&str]) -> Value {
 
 #[test]
 fn counts_live_gives_the_per_line_counts_of_the_finished_trace() {
-    let root = temp_root("cli");
+    let root = temp_root("attach", "cli");
     let dir = root.join("board").join("requests");
     let (_relay, port) = start_relay(&root);
     let mut record = record_live(&dir, &["200", "10"]);
@@ -210,7 +167,7 @@ fn tracer_attach_shows_live_counts_and_ends_with_the_exact_counts() {
     let fx = Fixture::examples();
     let mut c = client(&fx);
 
-    let root = temp_root("lsp");
+    let root = temp_root("attach", "lsp");
     let dir = root.join("board").join("live");
     let (_relay, port) = start_relay(&root);
     let mut record = record_live(&dir, &["200", "10"]);
@@ -269,7 +226,7 @@ fn tracer_attach_shows_live_counts_and_ends_with_the_exact_counts() {
 fn tracer_stop_detaches_and_bad_urls_are_clear_errors() {
     let fx = Fixture::examples();
     let mut c = client(&fx);
-    let root = temp_root("errors");
+    let root = temp_root("attach", "errors");
     let (_relay, port) = start_relay(&root);
 
     let message = |r: &Value| r["error"]["message"].as_str().unwrap_or("").to_owned();
@@ -350,7 +307,7 @@ fn counts_live_follows_an_lttng_live_session_through_lttng_relayd() {
         return;
     }
     let _daemon = lttng::SessionDaemon::ensure();
-    let work = temp_root("lttng");
+    let work = temp_root("attach", "lttng");
     let src = repo_root().join("tests/lttng");
     let exe = work.join("lines");
     let gcc = Command::new("gcc")
@@ -454,7 +411,7 @@ fn counts_live_follows_an_lttng_live_session_through_lttng_relayd() {
 /// before, and exits with an error; the recording itself is unaffected.
 #[test]
 fn counts_live_reports_a_lost_relay_with_the_counts_so_far() {
-    let root = temp_root("lost");
+    let root = temp_root("attach", "lost");
     let dir = root.join("board").join("cut");
     let (relay, port) = start_relay(&root);
     let mut record = record_live(&dir, &["200", "10"]);

@@ -5,57 +5,14 @@
 //! packet; a request for what does not exist gets the protocol's error status, and a
 //! malformed viewer message ends that viewer's connection only.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
-use tracer_lsp_tests::{babeltrace_available, babeltrace_events, binary, cargo_bin, repo_root};
-
-/// A child process of this test, killed (by its PID, through `Child::kill`) when dropped.
-struct Started(Child);
-
-impl Drop for Started {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Started {
-    /// Waits at most `limit` for the process to exit.
-    fn wait_for(&mut self, limit: Duration, what: &str) -> std::process::ExitStatus {
-        let t = Instant::now();
-        loop {
-            if let Some(s) = self.0.try_wait().unwrap() {
-                return s;
-            }
-            assert!(t.elapsed() < limit, "{what} still running after {limit:?}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-fn temp_root(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("tracer-relay-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// Lines of `r` as they arrive, each with the time it arrived.
-fn lines_of(r: impl Read + Send + 'static) -> Receiver<(Instant, String)> {
-    let (tx, rx) = channel();
-    std::thread::spawn(move || {
-        for l in BufReader::new(r).lines().map_while(Result::ok) {
-            if tx.send((Instant::now(), l)).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
+use tracer_lsp_tests::procs::{counts, counts_output, lines_of, temp_root, wait_until, Started};
+use tracer_lsp_tests::{babeltrace_available, babeltrace_events, binary, cargo_bin};
 
 /// Starts the relay on a free loopback port; returns it, its port and its stderr.
 fn start_relay(root: &Path) -> (Started, u16, Receiver<(Instant, String)>) {
@@ -80,21 +37,13 @@ fn start_relay(root: &Path) -> (Started, u16, Receiver<(Instant, String)>) {
     (relay, port, err)
 }
 
-fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
-    let t = Instant::now();
-    while !cond() {
-        assert!(t.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn babeltrace2_reads_a_recording_live_through_the_relay() {
     if !babeltrace_available() {
         return;
     }
     let hello = cargo_bin("hello-rs", "hello-rs");
-    let root = temp_root("live");
+    let root = temp_root("relay", "live");
     let (host, session) = ("target-a", "requests");
     let dir = root.join(host).join(session);
     let (_relay, port, _) = start_relay(&root);
@@ -177,7 +126,7 @@ fn a_program_that_exited_does_not_hold_back_the_live_view() {
         return;
     }
     let hello = cargo_bin("hello-rs", "hello-rs");
-    let root = temp_root("two");
+    let root = temp_root("relay", "two");
     let dir = root.join("h").join("two");
     let (_relay, port, _) = start_relay(&root);
     // Two traced processes one after the other: 5 quick requests, then 150 over 1.5 s.
@@ -224,31 +173,6 @@ fn a_program_that_exited_does_not_hold_back_the_live_view() {
     let _ = std::fs::remove_dir_all(&root);
 }
 
-/// `tracer-lsp counts ARGS --workspace examples --json`, stdout and stderr piped.
-fn counts(args: &[&str]) -> Started {
-    Started(
-        Command::new(binary())
-            .arg("counts")
-            .args(args)
-            .args(["--json", "--workspace"])
-            .arg(repo_root().join("examples"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    )
-}
-
-/// Waits at most `limit` for a `counts` process; its JSON (it must have succeeded).
-fn counts_output(mut c: Started, limit: Duration, what: &str) -> serde_json::Value {
-    let status = c.wait_for(limit, what);
-    let (mut out, mut err) = (String::new(), String::new());
-    let _ = c.0.stdout.take().unwrap().read_to_string(&mut out);
-    let _ = c.0.stderr.take().unwrap().read_to_string(&mut err);
-    assert!(status.success(), "{what} failed: {status}: {err}");
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{what}: {e}: {out:?}"))
-}
-
 /// A live viewer killed mid-session, then others attach: they get everything from the
 /// session's first packet, exactly the finished trace, and the relay is not disturbed.
 #[test]
@@ -257,7 +181,7 @@ fn a_viewer_killed_mid_session_and_a_new_one_gets_everything() {
         return;
     }
     let hello = cargo_bin("hello-rs", "hello-rs");
-    let root = temp_root("reattach");
+    let root = temp_root("relay", "reattach");
     let dir = root.join("h").join("re");
     let (_relay, port, errors) = start_relay(&root);
     // 300 requests 10 ms apart: about 3 s.
@@ -380,7 +304,7 @@ fn closed(s: &mut TcpStream) -> bool {
 
 #[test]
 fn a_malformed_message_ends_that_viewer_only() {
-    let root = temp_root("malformed");
+    let root = temp_root("relay", "malformed");
     let (_relay, port, errors) = start_relay(&root);
     let mut good = viewer(port);
     assert_eq!(connect(&mut good), (2, 4));
@@ -459,7 +383,7 @@ fn bad_requests_during_a_live_session_get_errors_and_disturb_no_one() {
         return;
     }
     let hello = cargo_bin("hello-rs", "hello-rs");
-    let root = temp_root("bad");
+    let root = temp_root("relay", "bad");
     let dir = root.join("h").join("bad");
     let (_relay, port, errors) = start_relay(&root);
     let mut record = Started(
@@ -580,7 +504,7 @@ fn bad_requests_during_a_live_session_get_errors_and_disturb_no_one() {
 
 #[test]
 fn a_non_loopback_address_needs_allow_remote_and_a_token() {
-    let root = temp_root("remote");
+    let root = temp_root("relay", "remote");
     let relay = |extra: &[&str]| {
         let out = Command::new(binary())
             .args(["relay", "--listen", "0.0.0.0:0", "--root"])

@@ -10,59 +10,16 @@
 //! ended after `--target-timeout`, and resumes it when it comes back.
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
+use tracer_lsp_tests::procs::{counts, counts_output, lines_of, temp_root, wait_until, Started};
 use tracer_lsp_tests::{
     babeltrace_available, babeltrace_events, binary, build_c, cargo_bin, repo_root,
 };
-
-/// A child process of this test, killed (by its PID, through `Child::kill`) when dropped.
-struct Started(Child);
-
-impl Drop for Started {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Started {
-    /// Waits at most `limit` for the process to exit.
-    fn wait_for(&mut self, limit: Duration, what: &str) -> std::process::ExitStatus {
-        let t = Instant::now();
-        loop {
-            if let Some(s) = self.0.try_wait().unwrap() {
-                return s;
-            }
-            assert!(t.elapsed() < limit, "{what} still running after {limit:?}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-fn temp_root(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("tracer-stream-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// Lines of `r` as they arrive, each with the time it arrived.
-fn lines_of(r: impl Read + Send + 'static) -> Receiver<(Instant, String)> {
-    let (tx, rx) = channel();
-    std::thread::spawn(move || {
-        for l in BufReader::new(r).lines().map_while(Result::ok) {
-            if tx.send((Instant::now(), l)).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
 
 struct Relay {
     _child: Started,
@@ -105,14 +62,6 @@ fn start_relay(root: &Path, targets: u16, extra: &[&str]) -> Relay {
         _child: child,
         child_pid,
         errors,
-    }
-}
-
-fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
-    let t = Instant::now();
-    while !cond() {
-        assert!(t.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -178,7 +127,7 @@ fn babeltrace2_reads_a_streamed_recording_live() {
     let src = repo_root().join("examples/c/hello.c");
     let hello = build_c("hello-c-stream", &[src], &[repo_root().join("examples/c")]);
     let hello = hello.to_str().unwrap();
-    let root = temp_root("live");
+    let root = temp_root("stream", "live");
     let local = root.join("local");
     let relay_root = root.join("relay");
     std::fs::create_dir_all(&relay_root).unwrap();
@@ -283,7 +232,7 @@ fn a_relay_killed_mid_run_loses_packets_not_the_program() {
         return;
     }
     let hello = cargo_bin("hello-rs", "hello-rs");
-    let root = temp_root("kill");
+    let root = temp_root("stream", "kill");
     let mut relay = start_relay(&root, 0, &[]);
     let port = relay.targets;
     let session = root.join("t").join("k");
@@ -376,7 +325,7 @@ fn a_vanished_target_has_its_session_ended_after_the_timeout() {
         return;
     }
     let hello = cargo_bin("hello-rs", "hello-rs");
-    let root = temp_root("vanish");
+    let root = temp_root("stream", "vanish");
     let relay = start_relay(&root, 0, &["--target-timeout", "1"]);
     let session = root.join("t").join("gone");
     // 400 requests 10 ms apart: about 4 s.
@@ -441,7 +390,7 @@ fn a_vanished_target_has_its_session_ended_after_the_timeout() {
 #[test]
 fn a_wrong_token_is_refused() {
     let hello = cargo_bin("hello-rs", "hello-rs");
-    let root = temp_root("token");
+    let root = temp_root("stream", "token");
     let relay = start_relay(&root, 0, &["--token", "right"]);
     let (mut record, out) = record_stream(
         relay.targets,
@@ -492,7 +441,7 @@ fn closed_after(port: u16, bytes: &[u8]) -> bool {
 
 #[test]
 fn malformed_target_messages_close_that_target_only() {
-    let root = temp_root("malformed");
+    let root = temp_root("stream", "malformed");
     let relay = start_relay(&root, 0, &[]);
     // A well-behaved target that stays connected.
     let mut good = TcpStream::connect(("127.0.0.1", relay.targets)).unwrap();
@@ -685,31 +634,6 @@ fn record_in_namespace(
     (Started(record), out)
 }
 
-/// `tracer-lsp counts ARGS --workspace examples --json`, as the editor's client computes them.
-fn counts(args: &[&str]) -> Started {
-    Started(
-        Command::new(binary())
-            .arg("counts")
-            .args(args)
-            .args(["--json", "--workspace"])
-            .arg(repo_root().join("examples"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    )
-}
-
-/// Waits at most `limit` for a `counts` process; its JSON (it must have succeeded).
-fn counts_output(mut c: Started, limit: Duration, what: &str) -> Value {
-    let status = c.wait_for(limit, what);
-    let (mut out, mut err) = (String::new(), String::new());
-    let _ = c.0.stdout.take().unwrap().read_to_string(&mut out);
-    let _ = c.0.stderr.take().unwrap().read_to_string(&mut err);
-    assert!(status.success(), "{what} failed: {status}: {err}");
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{what}: {e}: {out:?}"))
-}
-
 /// Per-line counts of the `counts --json` output: `(file, line, count)`.
 fn site_counts(v: &Value) -> Vec<(String, u64, u64)> {
     v["sites"]
@@ -744,7 +668,7 @@ fn a_target_in_its_own_network_namespace_streams_to_the_host() {
         return;
     }
     let (ns, _host_if, host_addr, _target_addr) = namespace_or_skip!(0);
-    let root = temp_root("netns");
+    let root = temp_root("stream", "netns");
     let (_relay, viewers, targets) = start_host_relay(&root, &host_addr);
     let session = root.join("board").join("ns");
 
@@ -827,7 +751,7 @@ fn a_link_cut_for_three_seconds_leaves_the_program_and_the_trace_whole() {
         return;
     }
     let (ns, host_if, host_addr, _target_addr) = namespace_or_skip!(1);
-    let root = temp_root("cut");
+    let root = temp_root("stream", "cut");
     let (_relay, _viewers, targets) = start_host_relay(&root, &host_addr);
     let session = root.join("board").join("cut");
     // 500 requests 10 ms apart: about 5 s, the cut in the middle.

@@ -1,0 +1,90 @@
+//! Child processes of the end-to-end tests and their output: a started process killed (by
+//! its PID) when the test lets go of it, output lines as they arrive, bounded waits, and the
+//! `tracer-lsp counts --json` runs the relay and streaming tests compare.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+use crate::{binary, repo_root};
+
+/// A child process of this test, killed (by its PID, through `Child::kill`) when dropped.
+pub struct Started(pub Child);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Started {
+    /// Waits at most `limit` for the process to exit.
+    pub fn wait_for(&mut self, limit: Duration, what: &str) -> std::process::ExitStatus {
+        let t = Instant::now();
+        loop {
+            if let Some(s) = self.0.try_wait().unwrap() {
+                return s;
+            }
+            assert!(t.elapsed() < limit, "{what} still running after {limit:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// A fresh, empty temporary directory `tracer-<prefix>-<pid>-<name>`.
+pub fn temp_root(prefix: &str, name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tracer-{prefix}-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Lines of `r` as they arrive, each with the time it arrived.
+pub fn lines_of(r: impl Read + Send + 'static) -> Receiver<(Instant, String)> {
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for l in BufReader::new(r).lines().map_while(Result::ok) {
+            if tx.send((Instant::now(), l)).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Polls `cond` until it holds, failing the test after `limit`.
+pub fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !cond() {
+        assert!(t.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Starts `tracer-lsp counts ARGS --json --workspace examples`.
+pub fn counts(args: &[&str]) -> Started {
+    Started(
+        Command::new(binary())
+            .arg("counts")
+            .args(args)
+            .args(["--json", "--workspace"])
+            .arg(repo_root().join("examples"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// Waits at most `limit` for a `counts` process; its JSON (it must have succeeded).
+pub fn counts_output(mut c: Started, limit: Duration, what: &str) -> serde_json::Value {
+    let status = c.wait_for(limit, what);
+    let (mut out, mut err) = (String::new(), String::new());
+    let _ = c.0.stdout.take().unwrap().read_to_string(&mut out);
+    let _ = c.0.stderr.take().unwrap().read_to_string(&mut err);
+    assert!(status.success(), "{what} failed: {status}: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{what}: {e}: {out:?}"))
+}
