@@ -1,6 +1,6 @@
 // Asks a `tracer-lsp` binary which `workspace/executeCommand` commands it advertises, by running
-// the LSP initialize handshake on its stdio. The end-to-end test uses it to decide whether the
-// recording steps can run against this server.
+// the LSP initialize handshake on its stdio. The end-to-end test checks with it that the server
+// advertises `tracer.record` before its Record step.
 
 import { spawn } from 'node:child_process';
 
