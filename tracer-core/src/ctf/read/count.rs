@@ -3,7 +3,7 @@
 //! `threads` threads with the compiled op lists, which read only event ids, lengths and tags.
 
 use super::exec::{run, tagged_header, Cursor, Regs, Stop};
-use super::layout::Layout;
+use super::layout::{CountPlan, Layout};
 use super::mmap::Mapping;
 use super::stream::{self, PacketSpan, StreamScan};
 use super::{discover, ReadError, Trace};
@@ -263,8 +263,15 @@ fn count_packet(
         };
         let walked = id.and_then(|id| {
             let ci = match sl.count_plans.get(id as usize) {
-                Some((ci, ops)) if *ci != u32::MAX => {
-                    run(ops, &mut c, regs)?;
+                Some((ci, plan)) if *ci != u32::MAX => {
+                    match plan {
+                        CountPlan::Fixed(n) => c.skip(*n)?,
+                        CountPlan::FixedThenString(n) => {
+                            c.skip(*n)?;
+                            c.string()?;
+                        }
+                        CountPlan::Ops(ops) => run(ops, &mut c, regs)?,
+                    }
                     *ci as usize
                 }
                 _ => {

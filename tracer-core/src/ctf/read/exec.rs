@@ -181,9 +181,16 @@ impl<'a> Cursor<'a> {
         Ok(v)
     }
 
+    /// Moves past `bits` bits (checked against the end by the caller, as after [`run`]).
+    #[inline(always)]
+    pub(crate) fn skip(&mut self, bits: u64) -> Result<(), Stop> {
+        self.pos = self.pos.checked_add(bits).ok_or(Stop::Overrun)?;
+        Ok(())
+    }
+
     /// Skips a NUL-terminated string at a byte-aligned position; returns its bytes.
     #[inline]
-    fn string(&mut self) -> Result<&'a [u8], Stop> {
+    pub(crate) fn string(&mut self) -> Result<&'a [u8], Stop> {
         if self.pos > self.end {
             return Err(Stop::Overrun);
         }
@@ -274,7 +281,7 @@ fn sign(v: u64, bits: u32, signed: bool) -> u64 {
 pub(crate) fn run(ops: &[Op], c: &mut Cursor<'_>, r: &mut Regs) -> Result<(), Stop> {
     for op in ops {
         match op {
-            Op::Skip(n) => c.pos = c.pos.checked_add(*n).ok_or(Stop::Overrun)?,
+            Op::Skip(n) => c.skip(*n)?,
             Op::Align(a) => c.align(*a)?,
             Op::Read {
                 bits,

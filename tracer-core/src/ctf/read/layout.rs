@@ -175,7 +175,38 @@ pub(crate) struct StreamLayout {
     pub by_id: ClassTable,
     /// Per event id (when ids are dense): the class index and its counting walk, one load
     /// away from the id.
-    pub count_plans: Vec<(u32, Box<[Op]>)>,
+    pub count_plans: Vec<(u32, CountPlan)>,
+}
+
+/// How counting walks over one class's context and payload. The common shapes — only
+/// fixed-size fields, or fixed-size fields then one string — skip the op dispatch, whose
+/// indirect jump per op is most of the counting cost otherwise.
+#[derive(Clone, Debug)]
+pub(crate) enum CountPlan {
+    /// Fixed-size fields only: skip this many bits.
+    Fixed(u64),
+    /// Fixed-size fields (this many bits), then a string and nothing after it.
+    FixedThenString(u64),
+    /// Anything else: walk the ops.
+    Ops(Box<[Op]>),
+}
+
+impl CountPlan {
+    pub(crate) fn of(ops: &[Op]) -> CountPlan {
+        let skips = ops.iter().take_while(|o| matches!(o, Op::Skip(_))).count();
+        let bits = ops[..skips]
+            .iter()
+            .map(|o| match o {
+                Op::Skip(n) => *n,
+                _ => 0,
+            })
+            .try_fold(0u64, |a, n| a.checked_add(n));
+        match (bits, &ops[skips..]) {
+            (Some(n), []) => CountPlan::Fixed(n),
+            (Some(n), [Op::Str]) => CountPlan::FixedThenString(n),
+            _ => CountPlan::Ops(ops.into()),
+        }
+    }
 }
 
 /// An event class, compiled.
@@ -470,8 +501,8 @@ pub(crate) fn compile(m: &Metadata) -> Result<Layout, CompileError> {
             sl.count_plans = v
                 .iter()
                 .map(|&ci| match class_layouts.get(ci as usize) {
-                    Some(cl) => (ci, cl.ops.clone().into_boxed_slice()),
-                    None => (u32::MAX, Box::default()),
+                    Some(cl) => (ci, CountPlan::of(&cl.ops)),
+                    None => (u32::MAX, CountPlan::Fixed(0)),
                 })
                 .collect();
             ClassTable::Dense(v)
