@@ -18,6 +18,7 @@ import { COUNTS_NOTIFICATION, CountsStore, parseCountsNotification } from './hea
 import { HeatMapView } from './heatMapView';
 import {
     ChannelMode,
+    liveUrlProblem,
     parseProgressMessage,
     proposedCommandLines,
     recordArguments,
@@ -32,6 +33,7 @@ import { discoverServer, expandSettingPath, INSTALL_COMMAND } from './serverDisc
 import { parseShowReferencesArguments } from './showReferences';
 
 const HISTORY_KEY = 'tracer.record.history';
+const LIVE_URL_KEY = 'tracer.attach.lastUrl';
 
 function isExecutableFile(file: string): boolean {
     try {
@@ -83,6 +85,7 @@ class TracerExtension implements vscode.Disposable {
         const c = this.context;
         const command = (id: string, run: () => unknown) => c.subscriptions.push(vscode.commands.registerCommand(id, run));
         command('tracer.ui.record', () => this.record());
+        command('tracer.ui.attach', () => this.attach());
         command('tracer.ui.stop', () => this.stop());
         command('tracer.ui.openTrace', () => this.openTrace());
         command('tracer.ui.clearCounts', () => this.clearCounts());
@@ -347,6 +350,38 @@ class TracerExtension implements vscode.Disposable {
             subbufferCount: config.get<number | null>('subbufferCount', null),
             outputDirectory: expandSettingPath(config.get<string>('outputDirectory', ''), os.homedir(), cwd),
         });
+        await this.follow(client, ServerCommand.record, args, line);
+    }
+
+    /** Tracer: Attach to Live Session…: follows a session served by a relay, like a recording. */
+    private async attach(): Promise<void> {
+        if (this.state.kind !== 'idle') {
+            void vscode.window.showInformationMessage('Tracer: a recording is already running; stop it first.');
+            return;
+        }
+        const client = await this.clientFor(ServerCommand.attach);
+        if (!client) {
+            return;
+        }
+        const url = await vscode.window.showInputBox({
+            title: 'Tracer: Attach to Live Session',
+            prompt: 'URL of a live session served by `tracer-lsp relay` (or lttng-relayd): net://HOST[:PORT]/host/HOSTNAME/SESSION',
+            placeHolder: 'net://localhost/host/board/demo',
+            value: this.context.workspaceState.get<string>(LIVE_URL_KEY, ''),
+            validateInput: (value) => liveUrlProblem(value),
+        });
+        if (url === undefined || url.trim().length === 0) {
+            return;
+        }
+        await this.context.workspaceState.update(LIVE_URL_KEY, url.trim());
+        await this.follow(client, ServerCommand.attach, { url: url.trim() }, url.trim());
+    }
+
+    /**
+     * Runs a server command that starts something to follow (`tracer.record`, `tracer.attach`):
+     * its progress drives the status bar until the server ends it; `label` names it there.
+     */
+    private async follow(client: LanguageClient, command: string, args: unknown, label: string): Promise<void> {
         const token = `tracer-record-${Date.now()}`;
         this.recording = {
             progress: client.onProgress(WorkDoneProgress.type, token, (progress) => {
@@ -367,19 +402,19 @@ class TracerExtension implements vscode.Disposable {
                 }
             }),
         };
-        this.state = { kind: 'starting', commandLine: line };
+        this.state = { kind: 'starting', commandLine: label };
         this.showState();
-        this.log(`recording ${JSON.stringify(args)}`);
+        this.log(`${command} ${JSON.stringify(args)}`);
         try {
-            const result = await this.execute(client, ServerCommand.record, [args], token);
+            const result = await this.execute(client, command, [args], token);
             this.recording.id = recordingId(result);
             if (this.state.kind === 'starting') {
-                this.state = { kind: 'recording', commandLine: line, rate: 0, lost: 0 };
+                this.state = { kind: 'recording', commandLine: label, rate: 0, lost: 0 };
                 this.showState();
             }
         } catch (e) {
             this.endRecording();
-            void vscode.window.showErrorMessage(`Tracer: recording "${line}" did not start: ${errorText(e)}`);
+            void vscode.window.showErrorMessage(`Tracer: "${label}" did not start: ${errorText(e)}`);
         }
     }
 

@@ -8,6 +8,7 @@ import { formatCount, formatRate } from './heatMap';
 /** Commands the server executes (`workspace/executeCommand`). */
 export const ServerCommand = {
     record: 'tracer.record',
+    attach: 'tracer.attach',
     stop: 'tracer.stop',
     openTrace: 'tracer.openTrace',
     clearCounts: 'tracer.clearCounts',
@@ -80,6 +81,25 @@ export function recordingId(result: unknown): string | undefined {
 /** The argument of `tracer.stop`: the recording to stop, when the server named it. */
 export function stopArguments(id: string | undefined): unknown[] {
     return id === undefined ? [] : [{ id }];
+}
+
+/**
+ * Why `value` is not a live-session URL (`net://HOST[:PORT]/host/HOSTNAME/SESSION`, as
+ * babeltrace2 and `tracer.attach` take it), or undefined when it is one.
+ */
+export function liveUrlProblem(value: string): string | undefined {
+    const v = value.trim();
+    const m = /^net:\/\/([^/:\s]+|\[[0-9a-fA-F:]+\])(:(\d+))?\/host\/([^/\s]+)\/([^/\s]+)$/.exec(v);
+    if (!m) {
+        return 'expected net://HOST[:PORT]/host/HOSTNAME/SESSION, e.g. net://localhost/host/board/demo';
+    }
+    if (m[3] !== undefined) {
+        const port = Number(m[3]);
+        if (!Number.isInteger(port) || port < 1 || port > 65535) {
+            return `port ${m[3]} is not between 1 and 65535`;
+        }
+    }
+    return undefined;
 }
 
 export const HISTORY_LIMIT = 10;

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseCommandLine } from '../src/commandLine';
 import {
+    liveUrlProblem,
     parseProgressMessage,
     proposedCommandLines,
     recordArguments,
@@ -87,4 +88,15 @@ test('the status bar says idle, starting, or the rate and lost events', () => {
     assert.equal(lossy.text, '$(record) 10 ev/s · 1,234 lost');
     assert.equal(lossy.warning, true);
     assert.match(lossy.tooltip, /Click to stop/);
+});
+
+test('live-session URLs are checked before tracer.attach', () => {
+    assert.equal(liveUrlProblem('net://localhost/host/board/demo'), undefined);
+    assert.equal(liveUrlProblem(' net://10.0.0.2:5344/host/board/2026-11-27 '), undefined);
+    assert.equal(liveUrlProblem('net://[::1]:5344/host/h/s'), undefined);
+    assert.match(liveUrlProblem('net://localhost') ?? '', /net:\/\/HOST/);
+    assert.match(liveUrlProblem('http://localhost/host/h/s') ?? '', /net:\/\/HOST/);
+    assert.match(liveUrlProblem('net://localhost/host/h') ?? '', /net:\/\/HOST/);
+    assert.match(liveUrlProblem('net://localhost:0/host/h/s') ?? '', /port 0/);
+    assert.match(liveUrlProblem('net://localhost:70000/host/h/s') ?? '', /port 70000/);
 });
