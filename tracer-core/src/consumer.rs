@@ -53,16 +53,41 @@ pub(crate) enum ClassSource {
     Remote(Box<ClassLogReader>),
 }
 
-impl ClassSource {
+/// A class source and the list last read from it, read again only when it changed: the
+/// consumer asks for the schemas at every packet it counts or cuts.
+struct Classes {
+    source: ClassSource,
+    list: Arc<[Arc<EventSchema>]>,
+    version: Option<u64>,
+}
+
+impl Classes {
+    fn new(source: ClassSource) -> Self {
+        Classes {
+            source,
+            list: Arc::new([]),
+            version: None,
+        }
+    }
+
     /// The schemas (index = id) and a version that changes when they do.
-    fn schemas(&mut self) -> (Vec<Arc<EventSchema>>, u64) {
-        match self {
-            ClassSource::Local => registry::schemas(),
+    fn current(&mut self) -> (Arc<[Arc<EventSchema>]>, u64) {
+        match &mut self.source {
+            ClassSource::Local => {
+                if self.version != Some(registry::version()) {
+                    let (list, version) = registry::schemas();
+                    self.list = list.into();
+                    self.version = Some(version);
+                }
+            }
             ClassSource::Remote(log) => {
-                log.refresh();
-                (log.schemas().to_vec(), log.schemas().len() as u64)
+                if log.refresh() || self.version.is_none() {
+                    self.list = log.schemas().into();
+                    self.version = Some(log.schemas().len() as u64);
+                }
             }
         }
+        (self.list.clone(), self.version.unwrap_or(0))
     }
 }
 
@@ -160,7 +185,7 @@ pub(crate) struct Outputs {
     sinks: Vec<Box<dyn TraceSink>>,
     meta: TraceMeta,
     channels: Vec<Arc<Channel>>,
-    classes: ClassSource,
+    classes: Classes,
     streams: HashMap<(u32, u64), StreamOutput>,
     metadata_version: Option<u64>,
     error: Option<Error>,
@@ -178,7 +203,7 @@ impl Outputs {
             sinks,
             meta,
             channels,
-            classes,
+            classes: Classes::new(classes),
             streams: HashMap::new(),
             metadata_version: None,
             error: None,
@@ -194,7 +219,7 @@ impl Outputs {
     /// Replaces the metadata when call sites registered since the last write (or always with
     /// `force`). Every sink gets it, even when one fails; the first error is returned.
     pub(crate) fn write_metadata(&mut self, force: bool) -> Result<(), Error> {
-        let (classes, version) = self.classes.schemas();
+        let (classes, version) = self.classes.current();
         if !force && self.metadata_version == Some(version) {
             return Ok(());
         }
@@ -339,7 +364,7 @@ impl Outputs {
                 out.partial_from = 0;
                 r?;
             } else {
-                let (classes, _) = self.classes.schemas();
+                let (classes, _) = self.classes.current();
                 let walk = match self.counts.clone() {
                     Some(c) => crate::locks::lock(&c).count_packet(bytes, begin, &classes),
                     None => walk_events(bytes, begin, &classes),
@@ -367,7 +392,7 @@ impl Outputs {
         let Some(c) = self.counts.clone() else {
             return;
         };
-        let (classes, _) = self.classes.schemas();
+        let (classes, _) = self.classes.current();
         crate::locks::lock(&c).count_packet(bytes, begin, &classes);
     }
 
@@ -398,7 +423,7 @@ impl Outputs {
                             self.write_packet(c, s, b, (v.ts_begin, v.ts_end), v.lost_before, v.cpu)
                         }
                         Some(b) => {
-                            let (classes, _) = self.classes.schemas();
+                            let (classes, _) = self.classes.current();
                             let w = walk_events(b, v.ts_begin, &classes);
                             let times = (v.ts_begin, w.clock);
                             self.write_packet(c, s, &b[..w.len], times, v.lost_before, v.cpu)

@@ -251,6 +251,11 @@ pub fn classes() -> (Vec<Arc<EventClass>>, u64) {
     (r.classes.clone(), r.version)
 }
 
+/// Bumped at every registration: the schemas changed when it did.
+pub(crate) fn version() -> u64 {
+    registry().version
+}
+
 /// Snapshot of the registered schemas (index = id), for the consumer and the metadata writer.
 pub fn schemas() -> (Vec<Arc<EventSchema>>, u64) {
     let r = registry();
