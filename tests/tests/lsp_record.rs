@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tracer_lsp_tests::{binary, cargo_bin, position_of, Fixture, LspClient};
 
 fn client(fx: &Fixture) -> LspClient {
@@ -81,8 +81,10 @@ fn recording_the_rust_example_annotates_every_site_with_its_exact_count() {
                 .as_array()
                 .is_some_and(|s| !s.is_empty())
     });
-    assert!(began.elapsed() < Duration::from_millis(1000) + Duration::from_secs(5));
-    assert!(live["params"]["sites"][0]["count"].as_u64().unwrap() > 0);
+    // Counts while the program ran (it fires request_start 40 times over a second): not yet
+    // the final ones.
+    let first = live["params"]["sites"][0]["count"].as_u64().unwrap();
+    assert!(first > 0 && first < 40, "first live count {first}");
     let end = progress_end(&mut c, "rec-rust");
     let duration = began.elapsed().as_secs_f64();
     assert!(
