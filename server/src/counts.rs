@@ -109,32 +109,31 @@ pub fn trace_counts(counts: &Counts, located: &Located) -> Vec<TraceCount> {
     out
 }
 
-/// The counts of a recording, one per call site (summed over processes).
+/// The counts of a recording, one per call site (summed over processes, with each process's
+/// lost events, the latest payloads and the first and last times), sorted by place.
 pub fn snapshot_counts(snap: &tracer_core::RecordingSnapshot) -> Vec<TraceCount> {
-    let mut out: Vec<TraceCount> = Vec::new();
+    let mut totals: std::collections::HashMap<(String, u32, String), TraceCount> =
+        Default::default();
     for p in &snap.processes {
         for c in p.classes.iter().filter(|c| c.count > 0) {
             let s = &c.schema;
-            let location = Some((s.file.clone(), s.line));
-            match out
-                .iter_mut()
-                .find(|t| t.location == location && t.event == s.event && t.provider == s.provider)
-            {
-                Some(t) => t.count += c.count,
-                None => out.push(TraceCount {
+            let t = totals
+                .entry((s.file.clone(), s.line, s.full_name()))
+                .or_insert_with(|| TraceCount {
                     provider: s.provider.clone(),
                     event: s.event.clone(),
-                    location,
-                    count: c.count,
-                    lost: p.lost,
-                    payloads: c.payloads.clone(),
-                    first_ns: Some(c.first_ns),
-                    last_ns: Some(c.last_ns),
+                    location: Some((s.file.clone(), s.line)),
                     ..TraceCount::default()
-                }),
-            }
+                });
+            t.count += c.count;
+            t.lost += p.lost;
+            t.payloads.extend(c.payloads.iter().cloned());
+            t.first_ns = Some(t.first_ns.map_or(c.first_ns, |f| f.min(c.first_ns)));
+            t.last_ns = t.last_ns.max(Some(c.last_ns));
         }
     }
+    let mut out: Vec<TraceCount> = totals.into_values().collect();
+    out.sort_by(|a, b| (&a.location, &a.event).cmp(&(&b.location, &b.event)));
     out
 }
 

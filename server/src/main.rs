@@ -397,13 +397,7 @@ fn demo(dir: Option<PathBuf>) -> Result<()> {
             Err(why) => println!("Not recording: {why}"),
         }
     }
-    let t = std::time::Instant::now();
-    while t.elapsed() < Duration::from_secs(2)
-        && recorder.snapshot().processes.iter().any(|p| !p.ended)
-    {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let snap = recorder.stop();
+    let snap = recorder.stop_when_ended(record::EXIT_GRACE);
     let attribution = ws.attribute_counts(&counts::snapshot_counts(&snap));
     println!();
     counts::print_annotated(&ws, &attribution, &[], &mut std::io::stdout().lock())?;

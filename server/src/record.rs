@@ -21,6 +21,10 @@ pub struct StreamArgs {
     pub hostname: Option<String>,
 }
 
+/// How long a recording waits, after its program exited, for every traced process's
+/// connection to close (children that outlive it get this long).
+pub const EXIT_GRACE: Duration = Duration::from_secs(2);
+
 /// What `record` was asked to do.
 pub struct RecordArgs {
     pub output: Option<PathBuf>,
@@ -93,12 +97,7 @@ fn hostname() -> String {
 
 /// The relay target of `--stream`, names checked.
 fn stream_target(s: &StreamArgs) -> Result<StreamTarget> {
-    let session = s.session.clone().unwrap_or_else(|| {
-        default_output()
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    });
+    let session = s.session.clone().unwrap_or_else(timestamp);
     let host = s.hostname.clone().unwrap_or_else(hostname);
     for (what, name) in [("--session", &session), ("--hostname", &host)] {
         if !tracer_core::remote::net::wire::valid_name(name) {
@@ -128,8 +127,8 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("{s:?} is not a size (like 4096, 512K, 4M)"))
 }
 
-/// `.tracer/traces/YYYYMMDD-HHMMSS` (UTC) under the current directory.
-fn default_output() -> PathBuf {
+/// `YYYYMMDD-HHMMSS`, UTC, now.
+fn timestamp() -> String {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -144,12 +143,26 @@ fn default_output() -> PathBuf {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    PathBuf::from(".tracer/traces").join(format!(
+    format!(
         "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
         rem / 3600,
         rem % 3600 / 60,
         rem % 60
-    ))
+    )
+}
+
+/// Where a recording goes when no directory is given: `BASE/.tracer/traces/YYYYMMDD-HHMMSS`
+/// (UTC), with `-2`, `-3`, … when a recording of the same second is there already.
+pub fn default_output(base: &Path) -> PathBuf {
+    let dir = base.join(".tracer/traces");
+    let stamp = timestamp();
+    let mut path = dir.join(&stamp);
+    let mut n = 1;
+    while path.exists() {
+        n += 1;
+        path = dir.join(format!("{stamp}-{n}"));
+    }
+    path
 }
 
 /// The call sites of a snapshot with their totals over all processes, sorted by place.
@@ -264,7 +277,10 @@ pub fn run(args: RecordArgs) -> Result<i32> {
     let Some((program, rest)) = args.command.split_first() else {
         bail!("nothing to record: give the program after `--`, e.g. `tracer-lsp record -- ./app`");
     };
-    let dir = args.output.clone().unwrap_or_else(default_output);
+    let dir = args
+        .output
+        .clone()
+        .unwrap_or_else(|| default_output(Path::new("")));
     let mut cfg = recording_config(
         dir.clone(),
         args.mode,
@@ -326,16 +342,13 @@ pub fn run(args: RecordArgs) -> Result<i32> {
             last = (Instant::now(), events);
         }
     };
-    // The program is gone (or Ctrl-C): give its connections a moment to close so their
-    // traces end with the program's last events, then stop.
-    let t = Instant::now();
-    while status.is_some()
-        && t.elapsed() < Duration::from_secs(2)
-        && recorder.snapshot().processes.iter().any(|p| !p.ended)
-    {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let snapshot = recorder.stop();
+    // The program is gone: give its connections a moment to close so their traces end with
+    // its last events. Ctrl-C: stop now.
+    let snapshot = if status.is_some() {
+        recorder.stop_when_ended(EXIT_GRACE)
+    } else {
+        recorder.stop()
+    };
     bar.finish_and_clear();
     let status = match status {
         Some(s) => s,
@@ -398,7 +411,7 @@ pub fn record_quietly(command: &[String]) -> Result<PathBuf> {
     let Some((program, rest)) = command.split_first() else {
         bail!("nothing to record");
     };
-    let dir = default_output();
+    let dir = default_output(Path::new(""));
     let cfg = recording_config(dir.clone(), Mode::Discard, None, None, &[])?;
     let recorder = Recorder::start(cfg)?;
     let (k, v) = recorder.env();
@@ -407,13 +420,7 @@ pub fn record_quietly(command: &[String]) -> Result<PathBuf> {
         .env(k, v)
         .status()
         .with_context(|| format!("cannot start {program}"))?;
-    let t = Instant::now();
-    while t.elapsed() < Duration::from_secs(2)
-        && recorder.snapshot().processes.iter().any(|p| !p.ended)
-    {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    recorder.stop();
+    recorder.stop_when_ended(EXIT_GRACE);
     if !status.success() {
         eprintln!("tracer-lsp: {program} exited with {status}");
     }
@@ -474,12 +481,22 @@ mod tests {
     }
 
     #[test]
-    fn the_default_output_is_dated() {
-        let p = default_output();
-        let name = p.file_name().unwrap().to_str().unwrap();
+    fn the_default_output_is_dated_and_new() {
+        let base = std::env::temp_dir().join(format!("tracer-output-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let p = default_output(&base);
+        let name = p.file_name().unwrap().to_str().unwrap().to_owned();
         assert_eq!(name.len(), 15);
         assert!(name.starts_with("20"));
-        assert!(p.starts_with(".tracer/traces"));
+        assert!(p.starts_with(base.join(".tracer/traces")));
+        std::fs::create_dir_all(&p).unwrap();
+        let again = default_output(&base);
+        assert_ne!(
+            again, p,
+            "a second recording of the same second gets its own directory"
+        );
+        assert!(again.to_str().unwrap().starts_with(p.to_str().unwrap()));
+        let _ = std::fs::remove_dir_all(&base);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! from the workspace.
 
 use std::collections::{HashMap, VecDeque};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,7 +21,7 @@ use tower_lsp_server::ls_types::notification::Notification;
 use tower_lsp_server::ls_types::{MessageType, ProgressToken, Uri};
 use tower_lsp_server::Client;
 use tracer_core::ctf::read::Counts;
-use tracer_core::{Mode, Recorder, RecordingSnapshot};
+use tracer_core::{Mode, Recorder};
 
 use crate::relay::client::{Live, LiveUrl};
 
@@ -152,30 +152,6 @@ impl Rates {
     }
 }
 
-/// A recording's counts, one per call site (summed over processes), with payloads and times.
-fn recording_counts(snap: &RecordingSnapshot) -> Vec<TraceCount> {
-    let mut totals: HashMap<(String, u32, String), TraceCount> = HashMap::new();
-    for p in &snap.processes {
-        for c in p.classes.iter().filter(|c| c.count > 0) {
-            let s = &c.schema;
-            let key = (s.file.clone(), s.line, s.full_name());
-            let t = totals.entry(key).or_insert_with(|| TraceCount {
-                provider: s.provider.clone(),
-                event: s.event.clone(),
-                location: Some((s.file.clone(), s.line)),
-                ..TraceCount::default()
-            });
-            t.count += c.count;
-            t.lost += p.lost;
-            t.payloads.extend(c.payloads.iter().cloned());
-            let (first, last) = (Some(c.first_ns), Some(c.last_ns));
-            t.first_ns = t.first_ns.map_or(first, |f| Some(f.min(c.first_ns)));
-            t.last_ns = t.last_ns.max(last);
-        }
-    }
-    totals.into_values().collect()
-}
-
 /// A program recorded by the embedded recorder.
 struct RecordingFeed {
     recorder: Recorder,
@@ -187,7 +163,7 @@ impl Feed for RecordingFeed {
     fn sample(&mut self) -> Sample {
         let snap = self.recorder.snapshot();
         Sample {
-            counts: recording_counts(&snap),
+            counts: crate::counts::snapshot_counts(&snap),
             events: snap.events(),
             lost: snap.lost(),
         }
@@ -204,15 +180,13 @@ impl Feed for RecordingFeed {
             mut child,
             exited,
         } = *self;
-        // Let the program's connections close so the traces end with its last events.
-        let t = Instant::now();
-        while exited
-            && t.elapsed() < Duration::from_secs(2)
-            && recorder.snapshot().processes.iter().any(|p| !p.ended)
-        {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let snap = recorder.stop();
+        // After the program exited, let its connections close so the traces end with its
+        // last events.
+        let snap = if exited {
+            recorder.stop_when_ended(crate::record::EXIT_GRACE)
+        } else {
+            recorder.stop()
+        };
         if stopped && !exited {
             // Stopped from the editor: the program was started for this recording.
             let _ = child.kill();
@@ -231,7 +205,7 @@ impl Feed for RecordingFeed {
                 snap.dir.display()
             ),
             sample: Sample {
-                counts: recording_counts(&snap),
+                counts: crate::counts::snapshot_counts(&snap),
                 events: snap.events(),
                 lost: snap.lost(),
             },
@@ -313,14 +287,6 @@ impl Feed for AttachFeed {
     }
 }
 
-/// Where a recording goes when the client names no directory.
-fn default_output(cwd: &Path) -> PathBuf {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    cwd.join(".tracer/traces").join(format!("editor-{stamp}"))
-}
-
 impl Recordings {
     /// Starts a recording; returns its id.
     pub fn start(
@@ -352,7 +318,7 @@ impl Recordings {
         let dir = params
             .output_directory
             .clone()
-            .unwrap_or_else(|| default_output(&cwd));
+            .unwrap_or_else(|| crate::record::default_output(&cwd));
         let cfg = crate::record::recording_config(
             dir.clone(),
             mode,

@@ -305,6 +305,21 @@ impl Recorder {
         Ok(())
     }
 
+    /// Stops once every program that connected has closed its connection (their traces then
+    /// end with their last events), waiting at most `grace` — for use after the recorded
+    /// program exited: its children, or a connection still closing, get that long.
+    pub fn stop_when_ended(self, grace: Duration) -> RecordingSnapshot {
+        let t = std::time::Instant::now();
+        while t.elapsed() < grace
+            && lock(&self.shared.processes)
+                .iter()
+                .any(|p| !p.ended.load(Acquire))
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.stop()
+    }
+
     /// Stops recording: programs still running are told to stop (they go on untraced), every
     /// trace is finished, and the final snapshot is returned.
     pub fn stop(mut self) -> RecordingSnapshot {
