@@ -1,9 +1,9 @@
 //! Child processes of the end-to-end tests and their output: a started process killed (by
-//! its PID) when the test lets go of it, output lines as they arrive, bounded waits, and the
-//! `tracer-lsp counts --json` runs the relay and streaming tests compare.
+//! its PID) when the test lets go of it, output lines as they arrive, bounded waits, the
+//! `tracer-lsp counts --json` runs and the relays of the relay, streaming and attach tests.
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
@@ -87,4 +87,72 @@ pub fn counts_output(mut c: Started, limit: Duration, what: &str) -> serde_json:
     let _ = c.0.stderr.take().unwrap().read_to_string(&mut err);
     assert!(status.success(), "{what} failed: {status}: {err}");
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{what}: {e}: {out:?}"))
+}
+
+/// A `tracer-lsp relay` of this test.
+pub struct Relay {
+    pub process: Started,
+    pub child_pid: u32,
+    /// Where viewers connect.
+    pub viewers: u16,
+    /// Where targets stream to.
+    pub targets: u16,
+    /// Its stderr, line by line.
+    pub errors: Receiver<(Instant, String)>,
+}
+
+/// Starts a relay on loopback (`targets`: 0 for any free port); `extra` are more options.
+pub fn start_relay(root: &Path, targets: u16, extra: &[&str]) -> Relay {
+    let mut child = Command::new(binary())
+        .args(["relay", "--listen", "127.0.0.1:0", "--targets"])
+        .arg(format!("127.0.0.1:{targets}"))
+        .arg("--root")
+        .arg(root)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines_of(child.stdout.take().unwrap());
+    let errors = lines_of(child.stderr.take().unwrap());
+    let child_pid = child.id();
+    let child = Started(child);
+    let (_, first) = out
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the relay prints its addresses");
+    let port_after = |key: &str| -> u16 {
+        first
+            .split(key)
+            .nth(1)
+            .and_then(|r| r.split(',').next())
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {key:?} port in {first:?}"))
+    };
+    Relay {
+        viewers: port_after("listening on 127.0.0.1:"),
+        targets: port_after("targets on 127.0.0.1:"),
+        process: child,
+        child_pid,
+        errors,
+    }
+}
+
+/// Records the Rust example (`hello-rs ARGS`) into `dir` and waits until its session is live
+/// (the recorder's `.live` marker is there).
+pub fn record_live(dir: &Path, args: &[&str]) -> Started {
+    let record = Started(
+        Command::new(binary())
+            .args(["record", "--output"])
+            .arg(dir)
+            .arg("--")
+            .arg(crate::cargo_bin("hello-rs", "hello-rs"))
+            .args(args)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until(Duration::from_secs(10), "the recording to start", || {
+        dir.join(".live").exists()
+    });
+    record
 }

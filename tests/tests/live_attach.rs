@@ -5,58 +5,10 @@
 
 use serde_json::{json, Value};
 use std::io::Read;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use tracer_lsp_tests::procs::{lines_of, temp_root, Started};
-use tracer_lsp_tests::{binary, cargo_bin, repo_root, Fixture, LspClient};
-
-/// Starts the relay on a free loopback port; returns it and its port.
-fn start_relay(root: &Path) -> (Started, u16) {
-    let mut child = Command::new(binary())
-        .args(["relay", "--listen", "127.0.0.1:0", "--root"])
-        .arg(root)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let out = lines_of(child.stdout.take().unwrap());
-    let relay = Started(child);
-    let (_, first) = out
-        .recv_timeout(Duration::from_secs(10))
-        .expect("the relay prints its address");
-    let port = first
-        .strip_prefix("listening on 127.0.0.1:")
-        .and_then(|r| r.split(',').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {first:?}"));
-    (relay, port)
-}
-
-/// Records `hello-rs ARGS` into `dir` and waits until the session is live.
-fn record_live(dir: &Path, args: &[&str]) -> Started {
-    let hello = cargo_bin("hello-rs", "hello-rs");
-    let record = Started(
-        Command::new(binary())
-            .args(["record", "--output"])
-            .arg(dir)
-            .arg("--")
-            .arg(&hello)
-            .args(args)
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let t = Instant::now();
-    while !dir.join(".live").exists() {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "the recording did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    record
-}
+use tracer_lsp_tests::procs::{record_live, start_relay, temp_root, Started};
+use tracer_lsp_tests::{binary, repo_root, Fixture, LspClient};
 
 fn counts_json(args: &[&str]) -> Value {
     let out = Command::new(binary())
@@ -78,7 +30,8 @@ fn counts_json(args: &[&str]) -> Value {
 fn counts_live_gives_the_per_line_counts_of_the_finished_trace() {
     let root = temp_root("attach", "cli");
     let dir = root.join("board").join("requests");
-    let (_relay, port) = start_relay(&root);
+    let relay = start_relay(&root, 0, &[]);
+    let port = relay.viewers;
     let mut record = record_live(&dir, &["200", "10"]);
     let url = format!("net://localhost:{port}/host/board/requests");
     let mut live = Started(
@@ -169,7 +122,8 @@ fn tracer_attach_shows_live_counts_and_ends_with_the_exact_counts() {
 
     let root = temp_root("attach", "lsp");
     let dir = root.join("board").join("live");
-    let (_relay, port) = start_relay(&root);
+    let relay = start_relay(&root, 0, &[]);
+    let port = relay.viewers;
     let mut record = record_live(&dir, &["200", "10"]);
     let url = format!("net://127.0.0.1:{port}/host/board/live");
     let r = attach(&mut c, &url, "attach-1");
@@ -227,7 +181,8 @@ fn tracer_stop_detaches_and_bad_urls_are_clear_errors() {
     let fx = Fixture::examples();
     let mut c = client(&fx);
     let root = temp_root("attach", "errors");
-    let (_relay, port) = start_relay(&root);
+    let relay = start_relay(&root, 0, &[]);
+    let port = relay.viewers;
 
     let message = |r: &Value| r["error"]["message"].as_str().unwrap_or("").to_owned();
     let r = attach(&mut c, "localhost:5344/board/x", "e1");
@@ -413,7 +368,8 @@ fn counts_live_follows_an_lttng_live_session_through_lttng_relayd() {
 fn counts_live_reports_a_lost_relay_with_the_counts_so_far() {
     let root = temp_root("attach", "lost");
     let dir = root.join("board").join("cut");
-    let (relay, port) = start_relay(&root);
+    let relay = start_relay(&root, 0, &[]);
+    let port = relay.viewers;
     let mut record = record_live(&dir, &["200", "10"]);
     let mut live = Started(
         Command::new(binary())

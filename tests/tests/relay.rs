@@ -7,62 +7,26 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
-use tracer_lsp_tests::procs::{counts, counts_output, lines_of, temp_root, wait_until, Started};
+use tracer_lsp_tests::procs::{
+    counts, counts_output, lines_of, record_live, start_relay, temp_root, wait_until, Started,
+};
 use tracer_lsp_tests::{babeltrace_available, babeltrace_events, binary, cargo_bin};
-
-/// Starts the relay on a free loopback port; returns it, its port and its stderr.
-fn start_relay(root: &Path) -> (Started, u16, Receiver<(Instant, String)>) {
-    let mut child = Command::new(binary())
-        .args(["relay", "--listen", "127.0.0.1:0", "--root"])
-        .arg(root)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = lines_of(child.stdout.take().unwrap());
-    let err = lines_of(child.stderr.take().unwrap());
-    let relay = Started(child);
-    let (_, first) = out
-        .recv_timeout(Duration::from_secs(10))
-        .expect("the relay prints its address");
-    let port = first
-        .strip_prefix("listening on 127.0.0.1:")
-        .and_then(|r| r.split(',').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {first:?}"));
-    (relay, port, err)
-}
 
 #[test]
 fn babeltrace2_reads_a_recording_live_through_the_relay() {
     if !babeltrace_available() {
         return;
     }
-    let hello = cargo_bin("hello-rs", "hello-rs");
     let root = temp_root("relay", "live");
     let (host, session) = ("target-a", "requests");
     let dir = root.join(host).join(session);
-    let (_relay, port, _) = start_relay(&root);
+    let relay = start_relay(&root, 0, &[]);
+    let port = relay.viewers;
 
     // 200 requests 10 ms apart: about 2 s of recording.
-    let mut record = Started(
-        Command::new(binary())
-            .args(["record", "--output"])
-            .arg(&dir)
-            .arg("--")
-            .arg(&hello)
-            .args(["200", "10"])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_until(Duration::from_secs(10), "the recording to start", || {
-        dir.join(".live").exists()
-    });
+    let mut record = record_live(&dir, &["200", "10"]);
 
     let list = Command::new("babeltrace2")
         .arg("--input-format=lttng-live")
@@ -128,7 +92,8 @@ fn a_program_that_exited_does_not_hold_back_the_live_view() {
     let hello = cargo_bin("hello-rs", "hello-rs");
     let root = temp_root("relay", "two");
     let dir = root.join("h").join("two");
-    let (_relay, port, _) = start_relay(&root);
+    let relay = start_relay(&root, 0, &[]);
+    let port = relay.viewers;
     // Two traced processes one after the other: 5 quick requests, then 150 over 1.5 s.
     let hello = hello.to_str().unwrap();
     let mut record = Started(
@@ -180,25 +145,13 @@ fn a_viewer_killed_mid_session_and_a_new_one_gets_everything() {
     if !babeltrace_available() {
         return;
     }
-    let hello = cargo_bin("hello-rs", "hello-rs");
     let root = temp_root("relay", "reattach");
     let dir = root.join("h").join("re");
-    let (_relay, port, errors) = start_relay(&root);
+    let relay = start_relay(&root, 0, &[]);
+    let port = relay.viewers;
+    let errors = &relay.errors;
     // 300 requests 10 ms apart: about 3 s.
-    let mut record = Started(
-        Command::new(binary())
-            .args(["record", "--output"])
-            .arg(&dir)
-            .arg("--")
-            .arg(&hello)
-            .args(["300", "10"])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_until(Duration::from_secs(10), "the recording to start", || {
-        dir.join(".live").exists()
-    });
+    let mut record = record_live(&dir, &["300", "10"]);
     let url = format!("net://localhost:{port}/host/h/re");
     let babeltrace = || {
         let mut v = Command::new("babeltrace2")
@@ -305,7 +258,9 @@ fn closed(s: &mut TcpStream) -> bool {
 #[test]
 fn a_malformed_message_ends_that_viewer_only() {
     let root = temp_root("relay", "malformed");
-    let (_relay, port, errors) = start_relay(&root);
+    let relay = start_relay(&root, 0, &[]);
+    let port = relay.viewers;
+    let errors = &relay.errors;
     let mut good = viewer(port);
     assert_eq!(connect(&mut good), (2, 4));
 
@@ -382,24 +337,12 @@ fn bad_requests_during_a_live_session_get_errors_and_disturb_no_one() {
     if !babeltrace_available() {
         return;
     }
-    let hello = cargo_bin("hello-rs", "hello-rs");
     let root = temp_root("relay", "bad");
     let dir = root.join("h").join("bad");
-    let (_relay, port, errors) = start_relay(&root);
-    let mut record = Started(
-        Command::new(binary())
-            .args(["record", "--output"])
-            .arg(&dir)
-            .arg("--")
-            .arg(&hello)
-            .args(["200", "10"])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_until(Duration::from_secs(10), "the recording to start", || {
-        dir.join(".live").exists()
-    });
+    let relay = start_relay(&root, 0, &[]);
+    let port = relay.viewers;
+    let errors = &relay.errors;
+    let mut record = record_live(&dir, &["200", "10"]);
     let mut good = Command::new("babeltrace2")
         .arg("--input-format=lttng-live")
         .arg(format!("net://localhost:{port}/host/h/bad"))

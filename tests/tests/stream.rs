@@ -16,54 +16,12 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
-use tracer_lsp_tests::procs::{counts, counts_output, lines_of, temp_root, wait_until, Started};
+use tracer_lsp_tests::procs::{
+    counts, counts_output, lines_of, start_relay, temp_root, wait_until, Relay, Started,
+};
 use tracer_lsp_tests::{
     babeltrace_available, babeltrace_events, binary, build_c, cargo_bin, repo_root,
 };
-
-struct Relay {
-    _child: Started,
-    child_pid: u32,
-    viewers: u16,
-    targets: u16,
-    errors: Receiver<(Instant, String)>,
-}
-
-/// Starts a relay on loopback (`targets`: 0 for any free port); `extra` are more options.
-fn start_relay(root: &Path, targets: u16, extra: &[&str]) -> Relay {
-    let mut child = Command::new(binary())
-        .args(["relay", "--listen", "127.0.0.1:0", "--targets"])
-        .arg(format!("127.0.0.1:{targets}"))
-        .arg("--root")
-        .arg(root)
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = lines_of(child.stdout.take().unwrap());
-    let errors = lines_of(child.stderr.take().unwrap());
-    let child_pid = child.id();
-    let child = Started(child);
-    let (_, first) = out
-        .recv_timeout(Duration::from_secs(10))
-        .expect("the relay prints its addresses");
-    let port_after = |key: &str| -> u16 {
-        first
-            .split(key)
-            .nth(1)
-            .and_then(|r| r.split(',').next())
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or_else(|| panic!("no {key:?} port in {first:?}"))
-    };
-    Relay {
-        viewers: port_after("listening on 127.0.0.1:"),
-        targets: port_after("targets on 127.0.0.1:"),
-        _child: child,
-        child_pid,
-        errors,
-    }
-}
 
 /// Relay stderr lines until every one of `needles` has shown up (at most `limit`); all of
 /// them, joined. (A connection's error is logged after it is closed, so the order of the
@@ -246,8 +204,8 @@ fn a_relay_killed_mid_run_loses_packets_not_the_program() {
         has_packets(&session)
     });
     // SIGKILL, by PID (Child::kill), then nothing listens for a while.
-    relay._child.0.kill().unwrap();
-    relay._child.0.wait().unwrap();
+    relay.process.0.kill().unwrap();
+    relay.process.0.wait().unwrap();
     let killed_pid = relay.child_pid;
     std::thread::sleep(Duration::from_millis(700));
     relay = start_relay(&root, port, &[]);
