@@ -123,6 +123,17 @@ impl Fixture {
     pub fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.path(rel)).expect("read fixture file")
     }
+
+    /// 0-based line of the `nth` line of fixture file `rel` that contains `needle`.
+    pub fn line(&self, rel: &str, needle: &str, nth: usize) -> u64 {
+        self.read(rel)
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains(needle))
+            .nth(nth)
+            .unwrap_or_else(|| panic!("{needle:?} #{nth} not in {rel}"))
+            .0 as u64
+    }
 }
 
 impl Drop for Fixture {
@@ -213,6 +224,15 @@ impl LspClient {
     /// then waits for the start-up indexing's progress `end`.
     pub fn initialize(&mut self, root: &Path) -> Value {
         self.initialize_with(root, json!({}))
+    }
+
+    /// [`LspClient::initialize`] for a client that draws counts: it also supports the inlay-hint
+    /// and code-lens refresh requests a recording sends.
+    pub fn initialize_refreshing(&mut self, root: &Path) -> Value {
+        self.initialize_with(
+            root,
+            json!({"inlayHint": {"refreshSupport": true}, "codeLens": {"refreshSupport": true}}),
+        )
     }
 
     /// [`LspClient::initialize`] with `workspace` capabilities merged in (e.g. refresh support).

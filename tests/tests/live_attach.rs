@@ -84,10 +84,7 @@ fn counts_live_gives_the_per_line_counts_of_the_finished_trace() {
 /// A language server on `fx`; checks that it advertises `tracer.attach`.
 fn client(fx: &Fixture) -> LspClient {
     let mut c = LspClient::start();
-    let init = c.initialize_with(
-        &fx.root,
-        json!({"inlayHint": {"refreshSupport": true}, "codeLens": {"refreshSupport": true}}),
-    );
+    let init = c.initialize_refreshing(&fx.root);
     let commands = &init["capabilities"]["executeCommandProvider"]["commands"];
     assert!(
         commands
@@ -96,16 +93,6 @@ fn client(fx: &Fixture) -> LspClient {
         "{commands}"
     );
     c
-}
-
-fn line(fx: &Fixture, rel: &str, needle: &str, nth: usize) -> u64 {
-    fx.read(rel)
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.contains(needle))
-        .nth(nth)
-        .unwrap()
-        .0 as u64
 }
 
 fn attach(c: &mut LspClient, url: &str, token: &str) -> Value {
@@ -132,9 +119,9 @@ fn tracer_attach_shows_live_counts_and_ends_with_the_exact_counts() {
     let uri = fx.uri("rust/src/main.rs");
     let main = "rust/src/main.rs";
     let (start, done1, done2) = (
-        line(&fx, main, "tracepoint!(hello_rs, request_start", 0),
-        line(&fx, main, "tracepoint!(hello_rs, request_done", 0),
-        line(&fx, main, "tracepoint!(hello_rs, request_done", 1),
+        fx.line(main, "tracepoint!(hello_rs, request_start", 0),
+        fx.line(main, "tracepoint!(hello_rs, request_done", 0),
+        fx.line(main, "tracepoint!(hello_rs, request_done", 1),
     );
     // Live: counts arrive while the program (200 × 10 ms) still runs.
     c.wait_for(|m| {

@@ -10,10 +10,7 @@ use tracer_lsp_tests::{binary, cargo_bin, position_of, Fixture, LspClient};
 
 fn client(fx: &Fixture) -> LspClient {
     let mut c = LspClient::start();
-    c.initialize_with(
-        &fx.root,
-        json!({"inlayHint": {"refreshSupport": true}, "codeLens": {"refreshSupport": true}}),
-    );
+    c.initialize_refreshing(&fx.root);
     c
 }
 
@@ -42,16 +39,6 @@ fn progress_end(c: &mut LspClient, token: &str) -> Value {
 }
 
 /// 0-based line of the `nth` line of the fixture file holding `needle`.
-fn line(fx: &Fixture, rel: &str, needle: &str, nth: usize) -> u64 {
-    fx.read(rel)
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.contains(needle))
-        .nth(nth)
-        .unwrap()
-        .0 as u64
-}
-
 fn last_counts(c: &LspClient, uri: &str) -> Option<Value> {
     c.seen
         .iter()
@@ -67,9 +54,9 @@ fn recording_the_rust_example_annotates_every_site_with_its_exact_count() {
     let uri = fx.uri("rust/src/main.rs");
     let main = "rust/src/main.rs";
     let (start, done1, done2) = (
-        line(&fx, main, "tracepoint!(hello_rs, request_start", 0),
-        line(&fx, main, "tracepoint!(hello_rs, request_done", 0),
-        line(&fx, main, "tracepoint!(hello_rs, request_done", 1),
+        fx.line(main, "tracepoint!(hello_rs, request_start", 0),
+        fx.line(main, "tracepoint!(hello_rs, request_done", 0),
+        fx.line(main, "tracepoint!(hello_rs, request_done", 1),
     );
     let began = Instant::now();
     record(&mut c, &fx, &["40", "25"], "rec-rust");
@@ -289,7 +276,7 @@ fn recording_the_c_example_annotates_its_lines_and_totals_its_declarations() {
     );
     progress_end(&mut c, "rec-c");
     let hello = "c/hello.c";
-    let at = |needle: &str, nth: usize| line(&fx, hello, needle, nth);
+    let at = |needle: &str, nth: usize| fx.line(hello, needle, nth);
     assert_eq!(
         c.inlay_hints(&fx.uri(hello)),
         vec![
@@ -321,15 +308,15 @@ fn recording_the_c_example_annotates_its_lines_and_totals_its_declarations() {
         totals,
         vec![
             (
-                line(&fx, tp, "    greeting,", 0),
+                fx.line(tp, "    greeting,", 0),
                 "● 6 events recorded".to_owned()
             ),
             (
-                line(&fx, tp, "work_start", 0),
+                fx.line(tp, "work_start", 0),
                 "● 10 events recorded".to_owned()
             ),
             (
-                line(&fx, tp, "work_done", 0),
+                fx.line(tp, "work_done", 0),
                 "● 10 events recorded".to_owned()
             ),
         ]
