@@ -5,6 +5,9 @@
 //! Needs `babeltrace2` and `python3-bt2`. Without them the test is skipped with a loud message,
 //! unless `CI` is set, where a missing reader is a failure.
 
+mod reader_common;
+
+use reader_common::{babeltrace_available, PYTHON};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -16,27 +19,6 @@ use tracer_core::{trace_enum, tracepoint, ChannelConfig, EventRule, LogLevel, Mo
 /// Sessions record every enabled call site of the process, so tests that count events must not
 /// overlap.
 static SERIAL: Mutex<()> = Mutex::new(());
-
-const PYTHON: &str = "/usr/bin/python3";
-
-fn reader_available() -> bool {
-    let bt = Command::new("babeltrace2")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let py = Command::new(PYTHON)
-        .args(["-c", "import bt2"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if bt && py {
-        return true;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("babeltrace2 / python3-bt2 missing under CI (see tests/apt-packages.txt)");
-    }
-    eprintln!("\n!!!!!!!! SKIPPED: babeltrace2 or python3-bt2 is not installed; the trace was not checked !!!!!!!!\n");
-    false
-}
 
 fn trace_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("tracer-core-e2e-{}-{name}", std::process::id()));
@@ -179,7 +161,7 @@ fn record_paced(
     per_thread: u32,
     pause_every: u32,
 ) -> Option<Outcome> {
-    if !reader_available() {
+    if !babeltrace_available() {
         return None;
     }
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -448,7 +430,7 @@ fn live_switch_timer_cuts_open_sub_buffers_into_valid_packets() {
 
 #[test]
 fn snapshot_writes_the_latest_events_without_consuming_them() {
-    if !reader_available() {
+    if !babeltrace_available() {
         return;
     }
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());

@@ -3,6 +3,9 @@
 //! it does), then check the recorder's counts, the traces babeltrace2 reads, a program killed
 //! with SIGKILL mid-run, and a program that forks.
 
+mod reader_common;
+
+use reader_common::babeltrace_available;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -116,20 +119,6 @@ fn line_of(needle: &str) -> u32 {
         .position(|l| l.contains(needle) && l.contains("tracepoint!"))
         .expect("needle in source");
     n as u32 + 1
-}
-
-fn babeltrace_available() -> bool {
-    let ok = Command::new("babeltrace2")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok && std::env::var_os("CI").is_some() {
-        panic!("babeltrace2 missing under CI (see tests/apt-packages.txt)");
-    }
-    if !ok {
-        eprintln!("\n!!!!!!!! SKIPPED babeltrace2 checks: babeltrace2 is not installed !!!!!!!!\n");
-    }
-    ok
 }
 
 /// babeltrace2's text output of a recording directory (all its traces, merged); fails on

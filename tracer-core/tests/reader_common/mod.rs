@@ -1,5 +1,6 @@
-//! Shared by the reader tests: babeltrace2 (the reference reader) and tracer-core's reader
-//! turned into the same JSON shape, so traces can be compared event by event.
+//! Shared by the tests that check traces: whether babeltrace2 (the reference reader) is here,
+//! and babeltrace2's and tracer-core's readings of a trace in the same JSON shape, so traces
+//! can be compared event by event.
 
 #![allow(dead_code)] // each test binary uses its own subset
 
