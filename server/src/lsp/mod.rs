@@ -592,6 +592,9 @@ impl LanguageServer for Backend {
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        // Before the index lock: attributing takes it too, and a second read lock on the same
+        // thread can deadlock behind a waiting writer.
+        let attribution = self.world.attribution();
         let ws = self.world.read();
         let Some(path) = convert::path_of(&params.text_document.uri) else {
             return Ok(None);
@@ -599,7 +602,7 @@ impl LanguageServer for Backend {
         let Some(entry) = ws.file(&path) else {
             return Ok(None);
         };
-        let totals = self.world.attribution().events;
+        let totals = &attribution.events;
         let recorded = |e: &indexer::EventDecl| -> Option<u64> {
             let name = format!("{}:{}", e.system.as_deref().unwrap_or(""), e.name);
             totals.get(&name).copied()

@@ -542,7 +542,8 @@ async fn run(
     };
     world.set_trace_counts(rates.rates(last.sample.counts, false));
     publish_counts(&client, &world, features).await;
-    let unmatched = world.attribution().unmatched;
+    let attribution = world.attribution();
+    let unmatched = &attribution.unmatched;
     if !unmatched.is_empty() {
         let list: Vec<String> = unmatched
             .iter()

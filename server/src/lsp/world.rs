@@ -5,12 +5,13 @@
 //! every later request sees it. Open documents always win over the disk: when the background
 //! load finishes, their text is applied on top of what it read.
 //!
-//! Lock order: the open documents, then the index. Never take the documents while holding
-//! the index.
+//! Lock order: the open documents or the counts, then the index. Never take the documents or
+//! the counts while holding the index (asking for the attribution while holding an index read
+//! lock would take a second read lock, which can deadlock behind a waiting writer).
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use indexer::query::counts::{Attribution, TraceCount};
@@ -30,15 +31,19 @@ pub struct World {
     /// Set once every workspace folder has been indexed.
     pub ready: AtomicBool,
     /// Counts of the current recording or imported trace.
-    traces: RwLock<TraceState>,
+    traces: Mutex<Traces>,
+    /// Bumped whenever the index is written: an attribution computed before is stale.
+    index_generation: AtomicU64,
     /// The `tracer/counts` lines last sent per document.
     sent: Mutex<HashMap<String, Vec<LineCount>>>,
 }
 
-/// The counts the editor shows.
-#[derive(Default, Clone)]
-pub struct TraceState {
-    pub counts: Vec<TraceCount>,
+/// The counts the editor shows, and where they land on the index: computed once per change
+/// of the counts or of the index, not for every inlay-hint, code-lens and hover request.
+#[derive(Default)]
+struct Traces {
+    counts: Vec<TraceCount>,
+    attribution: Option<(u64, Arc<Attribution>)>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -51,7 +56,9 @@ impl World {
     }
 
     fn write(&self) -> RwLockWriteGuard<'_, WorkspaceIndex> {
-        self.index.write().unwrap_or_else(|p| p.into_inner())
+        let guard = self.index.write().unwrap_or_else(|p| p.into_inner());
+        self.index_generation.fetch_add(1, Ordering::AcqRel);
+        guard
     }
 
     pub fn is_ready(&self) -> bool {
@@ -126,30 +133,35 @@ impl World {
 
     /// Replaces the counts the editor shows.
     pub fn set_trace_counts(&self, counts: Vec<TraceCount>) {
-        *self.traces.write().unwrap_or_else(|p| p.into_inner()) = TraceState { counts };
+        *lock(&self.traces) = Traces {
+            counts,
+            attribution: None,
+        };
     }
 
-    pub fn trace_state(&self) -> TraceState {
-        self.traces
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// The counts on the index's probe sites now.
-    pub fn attribution(&self) -> Attribution {
-        let state = self.trace_state();
-        if state.counts.is_empty() {
-            return Attribution::default();
+    /// The counts on the index's probe sites now. Lock order: the counts, then the index.
+    pub fn attribution(&self) -> Arc<Attribution> {
+        let generation = self.index_generation.load(Ordering::Acquire);
+        let mut traces = lock(&self.traces);
+        if let Some((g, a)) = &traces.attribution {
+            if *g == generation {
+                return a.clone();
+            }
         }
-        self.read().attribute_counts(&state.counts)
+        let a = Arc::new(if traces.counts.is_empty() {
+            Attribution::default()
+        } else {
+            self.read().attribute_counts(&traces.counts)
+        });
+        traces.attribution = Some((generation, a.clone()));
+        a
     }
 
     /// `tracer/counts` lines per document.
     pub fn counts_by_path(&self) -> HashMap<String, Vec<LineCount>> {
         let mut out: HashMap<String, Vec<LineCount>> = HashMap::new();
-        for s in self.attribution().sites {
-            out.entry(s.path).or_default().push(LineCount {
+        for s in &self.attribution().sites {
+            out.entry(s.path.clone()).or_default().push(LineCount {
                 line: s.line,
                 count: s.count,
                 rate: (s.rate * 10.0).round() / 10.0,
