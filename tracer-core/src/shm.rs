@@ -144,11 +144,6 @@ impl Mapping {
         self.fd.as_ref().map(|f| f.as_fd())
     }
 
-    /// Forgets the mapping without unmapping it: a forked child must not touch its parent's
-    /// shared buffers, not even to unmap them from its own address space twice.
-    pub fn leak(self) {
-        std::mem::forget(self);
-    }
 }
 
 impl Drop for Mapping {

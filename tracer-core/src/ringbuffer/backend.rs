@@ -149,11 +149,6 @@ impl RingBuffer {
         self.mem.fd()
     }
 
-    /// Gives the mapping up without unmapping it (see [`Mapping::leak`]).
-    pub fn leak(self) {
-        self.mem.leak();
-    }
-
     /// The stream header.
     pub fn header(&self) -> &StreamHeader {
         // SAFETY: initialised in `new`, lives as long as the mapping.
