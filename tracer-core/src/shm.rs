@@ -143,7 +143,6 @@ impl Mapping {
         use std::os::fd::AsFd;
         self.fd.as_ref().map(|f| f.as_fd())
     }
-
 }
 
 impl Drop for Mapping {
