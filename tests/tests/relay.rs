@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use tracer_lsp_tests::procs::{
     counts, counts_output, lines_of, record_live, start_relay, temp_root, wait_until, Started,
 };
-use tracer_lsp_tests::{babeltrace_available, babeltrace_events, binary, cargo_bin};
+use tracer_lsp_tests::{
+    babeltrace_available, babeltrace_events, binary, build_c, cargo_bin, repo_root,
+};
 
 #[test]
 fn babeltrace2_reads_a_recording_live_through_the_relay() {
@@ -135,6 +137,188 @@ fn a_program_that_exited_does_not_hold_back_the_live_view() {
     );
     // 5 + 5 + 2 (ids 0, 3) events, then 150 + 150 + 50.
     assert_eq!(received.len(), 12 + 350);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Lines of a child's output, with when they reached us.
+/// A babeltrace2 live viewer of `url`: its stdout (the events) and stderr, line by line.
+fn live_viewer(url: &str) -> (Started, Receiver, Receiver) {
+    let mut child = Command::new("babeltrace2")
+        .arg("--input-format=lttng-live")
+        .arg(url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = lines_of(child.stdout.take().unwrap());
+    let errors = lines_of(child.stderr.take().unwrap());
+    (Started(child), lines, errors)
+}
+
+type Receiver = std::sync::mpsc::Receiver<(Instant, String)>;
+
+/// A thread that records one event and then waits does not stall the live view of the others
+/// (the relay answers INACTIVE with the parked stream's beacon): babeltrace2 prints the busy
+/// thread's events while the program runs, through the relay's files of a local recording
+/// and of the same recording streamed to it, and ends with exactly the finished traces, with
+/// no warning. The parked thread's last event comes from a call site registered at the end,
+/// so the viewers also take a metadata update after they attached.
+#[test]
+fn an_idle_thread_does_not_stall_the_live_view() {
+    if !babeltrace_available() {
+        return;
+    }
+    let idle = build_c(
+        "idle",
+        &[repo_root().join("tests/c/idle.c")],
+        &[repo_root().join("tests/c")],
+    );
+    let root = temp_root("relay", "idle");
+    let relay = start_relay(&root, 0, &[]);
+    let local = root.join("localhost").join("idle-local");
+    let streamed = root.join("board").join("idle-net");
+    // 60 ticks 50 ms apart: 3 s, while the other thread waits.
+    let mut record = Started(
+        Command::new(binary())
+            .args(["record", "--output"])
+            .arg(&local)
+            .arg("--stream")
+            .arg(format!("127.0.0.1:{}", relay.targets))
+            .args(["--hostname", "board", "--session", "idle-net", "--"])
+            .arg(&idle)
+            .args(["60", "50"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let beacons = |session: &std::path::Path| {
+        std::fs::read_dir(session)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|t| t.path().join(".beacons").join("chan_0").is_file())
+    };
+    wait_until(
+        Duration::from_secs(10),
+        "beacons of both recordings",
+        || beacons(&local) && beacons(&streamed),
+    );
+    let url = |session: &str| format!("net://localhost:{}/host/{session}", relay.viewers);
+    let mut viewers = [
+        live_viewer(&url("localhost/idle-local")),
+        live_viewer(&url("board/idle-net")),
+    ];
+    assert!(record.wait_for(Duration::from_secs(20), "record").success());
+    let recording_ended = Instant::now();
+    for ((viewer, lines, errors), dir) in viewers.iter_mut().zip([&local, &streamed]) {
+        let status = viewer.wait_for(Duration::from_secs(10), "babeltrace2");
+        let stderr: Vec<String> = errors.try_iter().map(|(_, l)| l).collect();
+        assert!(status.success(), "babeltrace2: {status}: {stderr:#?}");
+        assert!(stderr.is_empty(), "babeltrace2 complained: {stderr:#?}");
+        let received: Vec<(Instant, String)> = lines.try_iter().collect();
+        let ticks: Vec<&Instant> = received
+            .iter()
+            .filter(|(_, l)| l.contains("idle:tick"))
+            .map(|(t, _)| t)
+            .collect();
+        assert_eq!(ticks.len(), 60);
+        // The viewer attached less than a second into the 3 s of ticks; stalled behind the
+        // parked thread, it would have printed them all after the end.
+        let live = ticks
+            .iter()
+            .filter(|t| recording_ended.duration_since(***t) > Duration::from_secs(1))
+            .count();
+        assert!(
+            live >= 20,
+            "{}: only {live} of 60 ticks were shown a second before the end",
+            dir.display()
+        );
+        let shown: Vec<String> = received.into_iter().map(|(_, l)| l).collect();
+        assert_eq!(shown, babeltrace_events(dir), "{}", dir.display());
+        assert_eq!(
+            shown.iter().filter(|l| l.contains("idle:parked")).count(),
+            2
+        );
+        assert!(
+            !beacons(dir),
+            "{}: beacons left in a finished trace",
+            dir.display()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// The same across processes: one program sits idle (its threads parked) while another starts
+/// later and ticks. A beacon of the idle one may not pass the other's first event before that
+/// one's packets are written, nor before viewers know its streams; babeltrace2 shows the
+/// second program's ticks while it runs and ends with exactly the finished traces.
+#[test]
+fn an_idle_process_does_not_stall_the_live_view_of_a_later_one() {
+    if !babeltrace_available() {
+        return;
+    }
+    let idle = build_c(
+        "idle-two",
+        &[repo_root().join("tests/c/idle.c")],
+        &[repo_root().join("tests/c")],
+    );
+    let idle = idle.to_str().unwrap();
+    let root = temp_root("relay", "idle-two");
+    let relay = start_relay(&root, 0, &[]);
+    let dir = root.join("localhost").join("two");
+    // The first: one tick, then 4 s asleep. The second, 1.1 s later (off the 250 ms live
+    // timer's grid, so a beacon of the first falls between the second's first event and its
+    // first packet): 40 ticks over 2 s.
+    let script = format!("{idle} 1 4000 & sleep 1.1; {idle} 40 50; wait");
+    let mut record = Started(
+        Command::new(binary())
+            .args(["record", "--output"])
+            .arg(&dir)
+            .args(["--", "sh", "-c", &script])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until(
+        Duration::from_secs(10),
+        "the first program's beacons",
+        || {
+            std::fs::read_dir(&dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|t| t.path().join(".beacons").is_dir())
+        },
+    );
+    let (mut viewer, lines, errors) = live_viewer(&format!(
+        "net://localhost:{}/host/localhost/two",
+        relay.viewers
+    ));
+    assert!(record.wait_for(Duration::from_secs(20), "record").success());
+    let recording_ended = Instant::now();
+    let status = viewer.wait_for(Duration::from_secs(10), "babeltrace2");
+    let stderr: Vec<String> = errors.try_iter().map(|(_, l)| l).collect();
+    assert!(status.success(), "babeltrace2: {status}: {stderr:#?}");
+    assert!(stderr.is_empty(), "babeltrace2 complained: {stderr:#?}");
+    let received: Vec<(Instant, String)> = lines.try_iter().collect();
+    let second_ticks: Vec<&Instant> = received
+        .iter()
+        .filter(|(_, l)| l.contains("idle:tick") && !l.contains("{ n = 0 }"))
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(second_ticks.len(), 39);
+    // The second program ends about a second before the first does.
+    assert!(
+        second_ticks
+            .iter()
+            .filter(|t| recording_ended.duration_since(***t) > Duration::from_millis(500))
+            .count()
+            >= 20,
+        "the second program's ticks only arrived at the end"
+    );
+    let shown: Vec<String> = received.into_iter().map(|(_, l)| l).collect();
+    assert_eq!(shown, babeltrace_events(&dir));
+    assert_eq!(shown.len(), 2 + 2 + 1 + 40);
     let _ = std::fs::remove_dir_all(&root);
 }
 

@@ -379,7 +379,8 @@ fn frame(kind: u32, trace: u32, payload: &[u8]) -> Vec<u8> {
 
 fn hello_frame(host: &str, session: &str) -> Vec<u8> {
     let mut p = b"TRLY".to_vec();
-    p.extend_from_slice(&1u32.to_be_bytes());
+    // Protocol version 2 (with beacons).
+    p.extend_from_slice(&2u32.to_be_bytes());
     p.extend_from_slice(&0u32.to_be_bytes());
     for s in [host, session, ""] {
         p.extend_from_slice(&(s.len() as u16).to_be_bytes());

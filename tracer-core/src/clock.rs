@@ -63,6 +63,20 @@ pub fn now() -> u64 {
     }
 }
 
+/// Reads the trace clock and keeps every later instruction from starting before the read is
+/// done (`lfence` on x86): the recorder's beacon time must be read before its `membarrier`
+/// reaches the writers' CPUs (see [`crate::membarrier`]).
+pub fn now_fenced() -> u64 {
+    let t = now();
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `lfence` has no operands and exists on every x86_64 CPU.
+    unsafe {
+        core::arch::x86_64::_mm_lfence()
+    };
+    std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+    t
+}
+
 #[inline(always)]
 fn read_tsc() -> u64 {
     #[cfg(target_arch = "x86_64")]

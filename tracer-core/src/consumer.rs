@@ -14,6 +14,7 @@ use crate::ctf::packet::PacketInfo;
 use crate::ctf::{walk_events, walk_events_with, EventSpan, Walk};
 use crate::error::{io_at, Error};
 use crate::registry;
+use crate::remote::beacon::Horizon;
 use crate::remote::log::ClassLogReader;
 use crate::ringbuffer::notify::Notifier;
 use crate::ringbuffer::slot::Hold;
@@ -43,6 +44,17 @@ struct StreamOutput {
     reported_lost: u64,
     /// `timestamp_end` of the last packet written.
     last_end: u64,
+    /// Clock value of the last beacon: later packets begin no earlier.
+    beacon: u64,
+    /// The recording's stream births this stream's packets announced (see [`Horizon`]).
+    births_seen: u64,
+}
+
+/// A stream at a live tick, and whether it was proven quiet (see [`Outputs::prove_quiet`]).
+struct StreamProof {
+    channel: Arc<Channel>,
+    stream: Arc<Stream>,
+    quiet: bool,
 }
 
 /// Where a trace's event schemas come from.
@@ -190,6 +202,8 @@ pub(crate) struct Outputs {
     metadata_version: Option<u64>,
     error: Option<Error>,
     counts: Option<Arc<Mutex<LiveCounts>>>,
+    /// The recording's shared beacon state and this process's id in it (beacons need one).
+    horizon: Option<(Arc<Horizon>, u64)>,
 }
 
 impl Outputs {
@@ -208,7 +222,13 @@ impl Outputs {
             metadata_version: None,
             error: None,
             counts: None,
+            horizon: None,
         }
+    }
+
+    /// Takes part in the recording's beacons as process `id` of `horizon`.
+    pub(crate) fn share_horizon(&mut self, horizon: Arc<Horizon>, id: u64) {
+        self.horizon = Some((horizon, id));
     }
 
     /// Counts every written event per class into `counts` (decoding each packet's headers).
@@ -319,6 +339,103 @@ impl Outputs {
             let lost = self.stats().lost_events;
             crate::locks::lock(c).lost = lost;
         }
+    }
+
+    /// The live timer: writes what every stream committed (as `drain_all` with `partial`),
+    /// then a beacon for each stream proven to have nothing older than the time read first
+    /// ([`Outputs::prove_quiet`]) nor than what the recording's other processes proved
+    /// ([`Horizon`]), so live viewers move past quiet streams. After a stream of the
+    /// recording appeared, a stream's next beacon is also an empty packet, whose index tells
+    /// viewers about the new stream.
+    pub(crate) fn live_tick(&mut self) {
+        let t = crate::clock::now_fenced();
+        let proof = self.prove_quiet();
+        self.drain_all(true, false);
+        let Some((horizon, id)) = self.horizon.clone() else {
+            return;
+        };
+        // This process's proven time: every quiet stream is written up to `t`, a stream in
+        // an event up to its last packet (the event in flight is not older).
+        let proven = proof.as_ref().and_then(|streams| {
+            streams
+                .iter()
+                .map(
+                    |p| match self.streams.get(&(p.channel.index, p.stream.id)) {
+                        _ if p.quiet => Some(t),
+                        Some(out) if out.packets > 0 => Some(out.last_end),
+                        _ => None,
+                    },
+                )
+                .try_fold(t, |m, p| p.map(|p| m.min(p)))
+        });
+        let (others, births) = horizon.update(id, proven);
+        let at = t.min(others);
+        let quiet = proof.into_iter().flatten().filter(|p| p.quiet);
+        for (
+            i,
+            StreamProof {
+                channel: ch,
+                stream: s,
+                ..
+            },
+        ) in quiet.enumerate()
+        {
+            // One tick earlier per stream: babeltrace2 warns when two streams' next messages
+            // are identical, as inactivity at the same time would be.
+            let ts = at.saturating_sub(i as u64);
+            let Some(out) = self.streams.get_mut(&(ch.index, s.id)) else {
+                continue;
+            };
+            // A stream without packets has no file for a viewer to follow; one whose last
+            // packet ends after `ts` tells more than the beacon would.
+            if out.packets == 0 || ts <= out.last_end || ts <= out.beacon {
+                continue;
+            }
+            out.beacon = ts;
+            let announce = out.births_seen != births;
+            out.births_seen = births;
+            let lost = out.reported_lost;
+            if announce {
+                if let Err(e) = self.write_packet(&ch, &s, &[], (ts, ts), lost, 0) {
+                    self.error.get_or_insert(e);
+                }
+            }
+            let name = format!("{}_{}", ch.name, s.id);
+            for sink in &mut self.sinks {
+                if let Err(e) = sink.beacon(&name, ch.index, ts) {
+                    self.error.get_or_insert(e);
+                }
+            }
+        }
+    }
+
+    /// Every stream, and whether it is quiet: proven to have committed every event with a
+    /// time up to a time `t` read just before. `None` when nothing can be proven: the program
+    /// did not register for `membarrier`, the barrier failed, or the recorder does not know
+    /// every stream the program created yet. After the barrier, a stream whose writer is not
+    /// in an event has committed all such events (the argument is in `docs/tracer-core.md`,
+    /// "Idle streams"); they are drained after this, before any beacon.
+    fn prove_quiet(&mut self) -> Option<Vec<StreamProof>> {
+        let ClassSource::Remote(log) = &self.classes.source else {
+            return None;
+        };
+        if !log.fenced() || !crate::membarrier::fence_registered() {
+            return None;
+        }
+        let created = log.streams();
+        let streams: Vec<StreamProof> = self
+            .channels
+            .iter()
+            .flat_map(|c| {
+                let list = lock_streams(c).clone();
+                list.into_iter().map(move |stream| StreamProof {
+                    channel: c.clone(),
+                    quiet: !stream.ring.writer_in_event(),
+                    stream,
+                })
+            })
+            .collect();
+        (streams.len() as u64 >= created).then_some(streams)
     }
 
     fn drain(&mut self, ch: &Channel, s: &Stream, partial: bool) -> Result<(), Error> {
@@ -448,7 +565,7 @@ impl Outputs {
             return Ok(());
         }
         let t = if out.packets > 0 {
-            out.last_end
+            out.last_end.max(out.beacon)
         } else {
             crate::clock::now()
         };
@@ -471,6 +588,17 @@ impl Outputs {
         self.write_metadata(false)?;
         let name = format!("{}_{}", ch.name, s.id);
         let out = self.streams.entry((ch.index, s.id)).or_default();
+        if out.packets == 0 {
+            if let Some((h, _)) = &self.horizon {
+                h.born();
+            }
+        }
+        let out = self.streams.entry((ch.index, s.id)).or_default();
+        // After a beacon at T the stream's events are all later than T, but the packet would
+        // begin at the previous event: viewers that were told "nothing before T" must not get
+        // a packet beginning before it.
+        let begin = times.0.max(out.beacon);
+        let times = (begin, times.1.max(begin));
         let mut info = PacketInfo {
             uuid: self.meta.uuid,
             stream_id: ch.index,
@@ -569,7 +697,11 @@ fn run(
         if switch_due {
             next_switch = switch_timer.map(|t| Instant::now() + t);
         }
-        out.drain_all(stopping || switch_due, stopping);
+        if switch_due && !stopping {
+            out.live_tick();
+        } else {
+            out.drain_all(stopping, stopping);
+        }
         if stopping {
             return out;
         }
@@ -578,5 +710,181 @@ fn run(
             None => read_timer,
         };
         notifier.wait(seen, timeout);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ctf::packet::{PacketInfo, PACKET_PREFIX_LEN};
+    use crate::remote::beacon::{self, Beacon};
+    use crate::remote::ClassLog;
+    use crate::ringbuffer::backend::RingBuffer;
+    use crate::ringbuffer::config::ChannelConfig;
+    use crate::ringbuffer::frontend::StreamWriter;
+    use crate::shm::Mapping;
+    use crate::sink::FileSink;
+    use crate::PayloadWriter;
+
+    /// A recorder's view of a program's channel: the program's class log and the recorder's
+    /// reader of it, one channel, and the consumer's outputs writing to `dir`.
+    struct Remote {
+        log: ClassLog,
+        channel: Arc<Channel>,
+        outputs: Outputs,
+        dir: std::path::PathBuf,
+    }
+
+    fn remote(name: &str) -> Remote {
+        let dir = std::env::temp_dir().join(format!("consumer-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = ClassLog::create().unwrap();
+        let schema = EventSchema {
+            id: 0,
+            provider: "p".into(),
+            event: "e".into(),
+            file: "f.c".into(),
+            line: 1,
+            function: "main".into(),
+            level: 13,
+            fields: Vec::new(),
+        };
+        assert!(log.append(&schema));
+        log.set_fenced();
+        let fd = log.mapping().fd().unwrap().try_clone_to_owned().unwrap();
+        let reader = ClassLogReader::new(
+            Mapping::map_fd(fd, Some(crate::remote::log::CONTROL_LEN)).unwrap(),
+        )
+        .unwrap();
+        let cfg = ChannelConfig::default();
+        let channel = Arc::new(Channel::detached(
+            "chan",
+            0,
+            cfg,
+            Arc::new(Notifier::default()),
+        ));
+        let meta = TraceMeta::this_process([7; 16]);
+        let mut outputs = Outputs::new(
+            vec![FileSink::boxed(dir.clone())],
+            meta,
+            vec![channel.clone()],
+            ClassSource::Remote(Box::new(reader)),
+        );
+        let horizon = Arc::new(Horizon::default());
+        outputs.share_horizon(horizon.clone(), horizon.join());
+        Remote {
+            log,
+            channel,
+            outputs,
+            dir,
+        }
+    }
+
+    impl Remote {
+        /// A stream the program created and the recorder received, and its writer.
+        fn stream(&self) -> StreamWriter {
+            let mut streams = lock_streams(&self.channel);
+            let s = Arc::new(Stream {
+                ring: RingBuffer::new(&self.channel.cfg).unwrap(),
+                id: streams.len() as u64,
+                mode: self.channel.cfg.mode,
+                notifier: self.channel.notifier.clone(),
+            });
+            self.log.count_stream();
+            streams.push(s.clone());
+            StreamWriter::adopt(s, 0).unwrap()
+        }
+
+        fn beacon(&self, stream: &str) -> Option<u64> {
+            let trace = &self.dir;
+            Beacon::read(trace, stream).map(|b| b.ts)
+        }
+
+        /// `(timestamp_begin, timestamp_end)` of each packet of a stream file.
+        fn packets(&self, stream: &str) -> Vec<(u64, u64)> {
+            let bytes = std::fs::read(self.dir.join(stream)).unwrap();
+            let mut at = 0;
+            let mut out = Vec::new();
+            while at < bytes.len() {
+                let p = PacketInfo::decode(&bytes[at..]).unwrap();
+                out.push((p.timestamp_begin, p.timestamp_end));
+                at += PACKET_PREFIX_LEN + p.payload_len;
+            }
+            out
+        }
+    }
+
+    fn event(w: &mut StreamWriter) -> u64 {
+        w.enter_event();
+        let ts = crate::clock::now();
+        assert!(w.write(0, ts, 0, &|_: &mut PayloadWriter<'_>| {}));
+        ts
+    }
+
+    #[test]
+    fn beacons_go_to_streams_with_no_event_in_flight_once_every_stream_is_known() {
+        crate::clock::trace_clock();
+        assert!(crate::membarrier::register());
+        let mut r = remote("beacons");
+        let (mut a, mut b) = (r.stream(), r.stream());
+        let a_ts = event(&mut a);
+        event(&mut b);
+        // `b` read the clock for its next event and has not committed it.
+        b.enter_event();
+        r.outputs.live_tick();
+        let a_beacon = r.beacon("chan_0").expect("no beacon for the quiet stream");
+        assert!(a_beacon > a_ts);
+        assert_eq!(
+            r.beacon("chan_1"),
+            None,
+            "a beacon while an event is in flight"
+        );
+        // Both streams are new to viewers: the beacon is also an empty packet, whose index
+        // makes babeltrace2 look for new streams.
+        assert_eq!(r.packets("chan_0"), [(a_ts, a_ts), (a_beacon, a_beacon)]);
+
+        // A stream the program created that the recorder has not received yet may hold
+        // older events: no beacon for anyone.
+        r.log.count_stream();
+        r.outputs.live_tick();
+        assert_eq!(r.beacon("chan_0"), Some(a_beacon));
+        lock_streams(&r.channel).push(Arc::new(Stream {
+            ring: RingBuffer::new(&r.channel.cfg).unwrap(),
+            id: 2,
+            mode: r.channel.cfg.mode,
+            notifier: r.channel.notifier.clone(),
+        }));
+        r.outputs.live_tick();
+        let later = r.beacon("chan_0").unwrap();
+        assert!(later > a_beacon);
+
+        // A beacon after the first is only a beacon.
+        assert_eq!(r.packets("chan_0").len(), 2);
+
+        // `b` commits its event: its stream gets a beacon after the packet holding it (and
+        // announces the births it had not).
+        let b_ts = crate::clock::now();
+        assert!(b.write(0, b_ts, 0, &|_: &mut PayloadWriter<'_>| {}));
+        r.outputs.live_tick();
+        let b_beacon = r.beacon("chan_1").expect("no beacon after the commit");
+        let b_packets = r.packets("chan_1");
+        assert_eq!(b_packets.len(), 3, "{b_packets:?}");
+        assert_eq!(b_packets[1].1, b_ts);
+        assert_eq!(b_packets[2], (b_beacon, b_beacon));
+
+        // The packet after a beacon does not begin before it, though the sub-buffer's last
+        // event is older.
+        let told = r.beacon("chan_0").unwrap();
+        let a_next = event(&mut a);
+        r.outputs.live_tick();
+        let packets = r.packets("chan_0");
+        assert_eq!(packets.len(), 3, "{packets:?}");
+        assert_eq!(packets[2], (told, a_next), "{packets:?}");
+
+        // A complete trace keeps no beacons.
+        r.outputs.close();
+        assert!(!r.dir.join(beacon::DIR).exists());
+        let _ = std::fs::remove_dir_all(&r.dir);
     }
 }

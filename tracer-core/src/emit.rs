@@ -77,10 +77,11 @@ impl ThreadWriters {
         }
         // Keep the flag store before the buffer writes as seen from a signal handler.
         compiler_fence(SeqCst);
-        let ts = clock::now();
         // SAFETY: `busy` was false, so no other frame on this thread is using the table (a
         // re-entrant call returns above), and the table is thread-local.
         let writers = unsafe { &mut *self.writers.get() };
+        enter_event(writers, mask);
+        let ts = clock::now();
         while mask != 0 {
             let slot = mask.trailing_zeros() as usize;
             mask &= mask - 1;
@@ -91,9 +92,11 @@ impl ThreadWriters {
                 }
                 _ => match attach(writers, slot, uid) {
                     // The stream may come from a thread that wrote to it after `ts` was read
-                    // (attaching can wait on locks): take the time again so the stream's
-                    // times do not go back.
+                    // (attaching can wait on locks), or be new to the recorder: flag it and
+                    // take the time again, so the stream's times do not go back and the
+                    // event is not older than the stream's flag.
                     Some(w) => {
+                        w.enter_event();
                         w.write(id, clock::now(), payload_len, fill);
                     }
                     None => lose(1),
@@ -102,6 +105,20 @@ impl ThreadWriters {
         }
         compiler_fence(SeqCst);
         self.busy.set(false);
+    }
+}
+
+/// Flags the streams of `mask`'s channels this thread writes to as in an event, before the
+/// event's clock read (see [`StreamWriter::enter_event`]). A stream attached afterwards is
+/// flagged when it is, and its event takes the time again.
+#[inline(always)]
+fn enter_event(writers: &mut [Option<StreamWriter>], mut mask: u64) {
+    while mask != 0 {
+        let slot = mask.trailing_zeros() as usize;
+        mask &= mask - 1;
+        if let Some(Some(w)) = writers.get_mut(slot) {
+            w.enter_event();
+        }
     }
 }
 
@@ -197,6 +214,8 @@ pub fn reserve(site: &SiteState, mask: u64, len: usize, p: &mut Pending) -> *mut
                 return std::ptr::null_mut();
             }
             compiler_fence(SeqCst);
+            // SAFETY: `busy` was false, so the table is ours (as in `ThreadWriters::emit`).
+            enter_event(unsafe { &mut *t.writers.get() }, mask);
             *p = Pending {
                 mask,
                 table: t,
@@ -243,7 +262,11 @@ impl ThreadWriters {
             let uid = session::channel_uid(slot);
             let w = match writers.get_mut(slot) {
                 Some(Some(w)) if w.channel_uid == uid => Some(w),
-                _ => attach(writers, slot, uid),
+                // As in `ThreadWriters::emit`: flag the attached stream, then a new time.
+                _ => attach(writers, slot, uid).inspect(|w| {
+                    w.enter_event();
+                    p.ts = clock::now();
+                }),
             };
             let Some(w) = w else {
                 lose(1);

@@ -38,6 +38,8 @@ pub mod field;
 #[cfg(not(loom))]
 mod locks;
 #[cfg(not(loom))]
+pub mod membarrier;
+#[cfg(not(loom))]
 pub mod registry;
 #[cfg(not(loom))]
 pub mod remote;

@@ -4,6 +4,7 @@
 //! network streamer ([`crate::remote::net`]) sends the same to a relay.
 
 use crate::error::{io_at, Error};
+use crate::remote::beacon::Beacon;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
@@ -15,6 +16,9 @@ pub(crate) trait TraceSink: Send {
     fn metadata(&mut self, text: &[u8]) -> Result<(), Error>;
     /// Appends one whole packet (`prefix`: header and context, then `payload`) to `stream`.
     fn packet(&mut self, stream: &str, prefix: &[u8], payload: &[u8]) -> Result<(), Error>;
+    /// `stream` (of class `class`) will have no event older than clock value `ts` besides
+    /// the packets already given (see [`crate::remote::beacon`]).
+    fn beacon(&mut self, stream: &str, class: u32, ts: u64) -> Result<(), Error>;
     /// Every packet of the trace was given.
     fn complete(&mut self) {}
 }
@@ -54,5 +58,19 @@ impl TraceSink for FileSink {
         };
         file.write_all(prefix).map_err(io_at(&path))?;
         file.write_all(payload).map_err(io_at(&path))
+    }
+
+    fn beacon(&mut self, stream: &str, class: u32, ts: u64) -> Result<(), Error> {
+        let b = Beacon {
+            ts,
+            class: u64::from(class),
+        };
+        b.write(&self.dir, stream).map_err(io_at(
+            self.dir.join(crate::remote::beacon::DIR).join(stream),
+        ))
+    }
+
+    fn complete(&mut self) {
+        crate::remote::beacon::remove_all(&self.dir);
     }
 }

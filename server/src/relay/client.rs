@@ -31,9 +31,6 @@ const MAX_ENTRIES: u32 = 1 << 16;
 const MAX_ERRORS: usize = 100;
 /// `lttng_viewer_seek`: from the first packet, so the counts cover the whole recording.
 const SEEK_BEGINNING: u32 = 1;
-/// lttng-relayd's index statuses beyond ours: an idle stream's beacon, the end of a stream.
-const INDEX_INACTIVE: u32 = 5;
-const INDEX_EOF: u32 = 6;
 
 const SESSION_LEN: usize = 8 + 4 + 4 + 4 + 64 + 255;
 const STREAM_LEN: usize = 8 + 8 + 4 + 4096 + 255;
@@ -564,8 +561,8 @@ impl Live {
                     self.packet(id, trace, &index)?;
                     progress = true;
                 }
-                wire::index::RETRY | INDEX_INACTIVE => {}
-                wire::index::HUP | INDEX_EOF => {
+                wire::index::RETRY | wire::index::INACTIVE => {}
+                wire::index::HUP | wire::index::EOF => {
                     if let Some(s) = self.streams.get_mut(&id) {
                         s.hung_up = true;
                     }

@@ -28,6 +28,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tracer_core::ctf::packet::{PacketInfo, PACKET_PREFIX_LEN};
+use tracer_core::remote::beacon::{self, Beacon};
 use tracer_core::remote::net::wire::{self, Frame};
 use tracer_core::remote::LIVE_MARKER;
 
@@ -217,10 +218,24 @@ impl Targets {
                     conn.write_all(&wire::encode(wire::kind::ACK, 0, &[&packets.to_be_bytes()]))
                         .map_err(|e| e.to_string())?;
                 }
+                Frame::Beacon {
+                    trace,
+                    stream,
+                    class,
+                    ts,
+                } => {
+                    let Some(name) = traces.get(&trace) else {
+                        return Err(format!(
+                            "malformed message: beacon for trace {trace} before its metadata"
+                        ));
+                    };
+                    w.beacon(name, &stream, class, ts)?;
+                }
                 Frame::Complete(trace) => {
                     let Some(name) = traces.get(&trace) else {
                         return Err(format!("malformed message: unknown trace {trace} complete"));
                     };
+                    beacon::remove_all(&w.dir.join(name));
                     w.complete.insert(name.clone());
                     w.write_marker()?;
                 }
@@ -295,6 +310,7 @@ fn name_of(f: &Frame) -> &'static str {
         Frame::End => "End",
         Frame::Ack(_) => "Ack",
         Frame::Keepalive => "Keepalive",
+        Frame::Beacon { .. } => "Beacon",
     }
 }
 
@@ -348,6 +364,17 @@ impl SessionWriter {
         f.write_all(bytes).map_err(io(&path))
     }
 
+    /// Replaces a stream's beacon; written after the packets that came before it.
+    fn beacon(&mut self, trace: &str, stream: &str, class: u32, ts: u64) -> Result<(), String> {
+        let b = Beacon {
+            ts,
+            class: u64::from(class),
+        };
+        let d = self.trace_dir(trace)?;
+        b.write(&d, stream)
+            .map_err(io(&d.join(beacon::DIR).join(stream)))
+    }
+
     /// The recorder's marker: this relay's pid (the session is live while the relay runs and
     /// the target has not ended it), the live timer, and the traces complete.
     fn write_marker(&self) -> Result<(), String> {
@@ -369,6 +396,9 @@ impl SessionWriter {
         self.ended = true;
         for f in self.files.values_mut() {
             let _ = f.flush();
+        }
+        for trace in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            beacon::remove_all(&trace.path());
         }
         self.files.clear();
         let path = self.dir.join(LIVE_MARKER);

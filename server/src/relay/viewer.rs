@@ -6,7 +6,11 @@
 //! all of it (the recorder appends a packet in two writes). The recorder writes a trace's
 //! metadata before any packet that needs it, so the metadata read after finding a packet
 //! describes it. A stream hangs up (HUP) once its trace is complete and every packet was sent;
-//! until then an empty read is RETRY.
+//! until then an empty read is INACTIVE with the stream's beacon time (nothing older is still
+//! to come, [`tracer_core::remote::beacon`]) when there is one no older than what the viewer
+//! was already told of the stream and the viewer knows every stream of the session, else
+//! RETRY. The beacon is read before looking for a packet:
+//! it is written after the packets it follows, so none of them is missed.
 
 use super::catalog::{Catalog, Session, StreamFile};
 use super::wire::{self, Index, Reply, Request};
@@ -15,9 +19,12 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tracer_core::ctf::packet::{PacketInfo, PACKET_PREFIX_LEN};
+use tracer_core::remote::beacon::Beacon;
 
 /// A packet larger than this is refused (the largest sub-buffer is far smaller).
 const MAX_PACKET: u32 = 1 << 28;
+/// Opens every metadata chunk after the first.
+const METADATA_SIGNATURE: &[u8] = b"/* CTF 1.8 */\n";
 
 enum Followed {
     Data {
@@ -26,6 +33,9 @@ enum Followed {
         trace: u64,
         /// Where the next packet starts.
         next: u64,
+        /// The latest time this viewer was given for the stream (a packet's end or a beacon):
+        /// an INACTIVE older than it would take the viewer's clock back.
+        shown: u64,
         /// Every packet was delivered and the trace is complete.
         hung_up: bool,
     },
@@ -107,6 +117,7 @@ impl Viewer {
                 session,
                 trace: s.entry.trace_id,
                 next: 0,
+                shown: 0,
                 hung_up: false,
             }
         };
@@ -207,7 +218,15 @@ impl Viewer {
         if text.len() == sent.len() {
             return reply(wire::metadata::NO_NEW, &[]);
         }
-        let r = reply(wire::metadata::OK, &text[sent.len()..]);
+        let new = &text[sent.len()..];
+        // babeltrace2 decodes each plain-text chunk on its own and wants every one to open
+        // with the TSDL signature (lttng-relayd sends packetized metadata instead); the
+        // signature is a comment, so a reader that joins the chunks loses nothing.
+        let r = if sent.is_empty() || new.starts_with(b"/* CTF") {
+            reply(wire::metadata::OK, new)
+        } else {
+            reply(wire::metadata::OK, &[METADATA_SIGNATURE, new].concat())
+        };
         *sent = text;
         r
     }
@@ -250,6 +269,10 @@ impl Viewer {
             (Some(s), Some(trace_dir)) => s.trace_complete(trace_dir),
             _ => true,
         };
+        let beacon = match (file.parent(), file.file_name().and_then(|n| n.to_str())) {
+            (Some(dir), Some(name)) => Beacon::read(dir, name),
+            _ => None,
+        };
         let found = match next_packet(&file, at) {
             Ok(p) => p,
             Err(e) => {
@@ -258,13 +281,20 @@ impl Viewer {
             }
         };
         let flags = self.flags(session, trace);
-        let Some(Followed::Data { next, hung_up, .. }) = self.streams.get_mut(&stream_id) else {
+        let Some(Followed::Data {
+            next,
+            shown,
+            hung_up,
+            ..
+        }) = self.streams.get_mut(&stream_id)
+        else {
             return err();
         };
         match found {
             Some(p) => {
                 let bits = (PACKET_PREFIX_LEN + p.payload_len) as u64 * 8;
                 *next = at + bits / 8;
+                *shown = (*shown).max(p.timestamp_end);
                 let index = Index {
                     offset: at,
                     packet_bits: bits,
@@ -276,7 +306,20 @@ impl Viewer {
                 };
                 wire::index_reply(&index, wire::index::OK, flags)
             }
-            None if !complete => wire::index_reply(&Index::default(), wire::index::RETRY, flags),
+            // A viewer that does not know every stream yet must not be told to move on:
+            // babeltrace2 2.0 only looks for new streams after an OK index.
+            None if !complete => match beacon {
+                Some(b) if b.ts >= *shown && flags & wire::FLAG_NEW_STREAM == 0 => {
+                    *shown = b.ts;
+                    let index = Index {
+                        timestamp_end: b.ts,
+                        stream_class: b.class,
+                        ..Index::default()
+                    };
+                    wire::index_reply(&index, wire::index::INACTIVE, flags)
+                }
+                _ => wire::index_reply(&Index::default(), wire::index::RETRY, flags),
+            },
             None => {
                 *hung_up = true;
                 wire::index_reply(&Index::default(), wire::index::HUP, flags)

@@ -49,6 +49,10 @@ pub mod index {
     pub const RETRY: u32 = 2;
     pub const HUP: u32 = 3;
     pub const ERR: u32 = 4;
+    /// No packet, but the stream has nothing older than the index's `timestamp_end` to come.
+    pub const INACTIVE: u32 = 5;
+    /// lttng-relayd's end of a stream (this relay says HUP).
+    pub const EOF: u32 = 6;
 }
 /// `lttng_viewer_get_packet_return_code`.
 pub mod packet {

@@ -45,13 +45,18 @@ struct Agent {
 #[derive(Debug)]
 struct StreamQueue {
     pending: Mutex<Vec<(u32, Arc<Stream>)>>,
+    /// Counts the streams, in queue order.
+    log: Arc<ClassLog>,
     /// Non-blocking eventfd the agent thread polls.
     wake: OwnedFd,
 }
 
 impl StreamSink for StreamQueue {
     fn announce(&self, channel: u32, stream: &Arc<Stream>) {
-        lock(&self.pending).push((channel, stream.clone()));
+        let mut pending = lock(&self.pending);
+        self.log.count_stream();
+        pending.push((channel, stream.clone()));
+        drop(pending);
         let one = 1u64.to_ne_bytes();
         // SAFETY: an 8-byte write to our eventfd; a full counter (EAGAIN) already means
         // "wake up", so the result is not needed.
@@ -139,7 +144,10 @@ fn procname() -> String {
 
 fn connect(path: &std::path::Path) -> Result<(), String> {
     let socket = Socket::connect(path).map_err(|e| e.to_string())?;
-    let log = ClassLog::create().map_err(|e| format!("shared memory: {e}"))?;
+    let log = Arc::new(ClassLog::create().map_err(|e| format!("shared memory: {e}"))?);
+    if crate::membarrier::register() {
+        log.set_fenced();
+    }
     let notifier = Arc::new(log.notifier().ok_or("shared futex")?);
     let clock = match crate::clock::trace_clock().source {
         crate::clock::ClockSource::Tsc => 0,
@@ -174,6 +182,7 @@ fn connect(path: &std::path::Path) -> Result<(), String> {
     }
     let queue = Arc::new(StreamQueue {
         pending: Mutex::new(Vec::new()),
+        log: log.clone(),
         // SAFETY: fresh descriptor.
         wake: unsafe { OwnedFd::from_raw_fd(efd) },
     });
@@ -186,7 +195,7 @@ fn connect(path: &std::path::Path) -> Result<(), String> {
                 return Err("too many event classes for the shared log".into());
             }
         }
-        reg.log = Some(Arc::new(log));
+        reg.log = Some(log);
     }
     let chans = session::add_remote_channels(&channels, notifier, queue.clone())
         .map_err(|e| e.to_string())?;

@@ -28,9 +28,15 @@ struct ControlHeader {
     version: u32,
     /// The writers' futex word (see [`Notifier::in_shared`]).
     futex: AtomicU32,
-    _pad: u32,
+    /// 1 when the program registered for the recorder's `membarrier` (see
+    /// [`crate::membarrier`]).
+    fenced: AtomicU32,
     /// Bytes of complete records in the log.
     log_len: AtomicU64,
+    /// Streams the program created so far, counted before each is first written and in the
+    /// order they are sent: a recorder that holds as many knows every stream that can
+    /// hold an event.
+    streams: AtomicU64,
 }
 
 const FUTEX_OFFSET: usize = 8;
@@ -57,8 +63,9 @@ impl ClassLog {
                 magic: CONTROL_MAGIC,
                 version: super::PROTOCOL_VERSION,
                 futex: AtomicU32::new(0),
-                _pad: 0,
+                fenced: AtomicU32::new(0),
                 log_len: AtomicU64::new(0),
+                streams: AtomicU64::new(0),
             })
         };
         Ok(ClassLog { mem: Arc::new(mem) })
@@ -72,6 +79,16 @@ impl ClassLog {
     /// The writers' notifier.
     pub fn notifier(&self) -> Option<Notifier> {
         Notifier::in_shared(self.mem.clone(), FUTEX_OFFSET)
+    }
+
+    /// Says that this process is included in the recorder's `membarrier`s.
+    pub(crate) fn set_fenced(&self) {
+        header(&self.mem).fenced.store(1, Release);
+    }
+
+    /// Counts one more stream; callers count in the order they send the streams.
+    pub(crate) fn count_stream(&self) {
+        header(&self.mem).streams.fetch_add(1, Relaxed);
     }
 
     /// Appends one schema; false when the log is full (the caller keeps the site disabled).
@@ -135,6 +152,16 @@ impl ClassLogReader {
     /// The program's writers' notifier, to sleep on.
     pub fn notifier(&self) -> Option<Notifier> {
         Notifier::in_shared(self.mem.clone(), FUTEX_OFFSET)
+    }
+
+    /// Whether the program registered for the recorder's `membarrier`s.
+    pub fn fenced(&self) -> bool {
+        header(&self.mem).fenced.load(Acquire) == 1
+    }
+
+    /// Streams the program created so far.
+    pub fn streams(&self) -> u64 {
+        header(&self.mem).streams.load(Acquire)
     }
 
     /// Reads new records; true when some were added.

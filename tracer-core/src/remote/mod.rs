@@ -14,6 +14,7 @@
 //! disabled; when it goes away, the agent disables them.
 
 pub mod agent;
+pub mod beacon;
 pub mod log;
 pub mod net;
 pub mod proto;
@@ -32,4 +33,4 @@ pub const REGISTER_TIMEOUT_ENV: &str = "TRACER_REGISTER_TIMEOUT_MS";
 /// live while it exists and its recorder's process is alive.
 pub const LIVE_MARKER: &str = ".live";
 /// Version of the socket protocol and of the shared layouts.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;

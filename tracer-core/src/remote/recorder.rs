@@ -9,6 +9,7 @@
 //! drains everything committed, including the open sub-buffers, and finishes the trace. Live
 //! per-call-site counts are available at any time through [`Recorder::snapshot`].
 
+use super::beacon::Horizon;
 use super::log::{ClassLogReader, CONTROL_LEN};
 use super::net::{StreamStats, StreamTarget, Streamer};
 use super::proto::{ChannelSetup, Listener, Message, Socket};
@@ -155,6 +156,8 @@ struct Shared {
     rules: Mutex<Vec<ChannelRules>>,
     stopping: AtomicBool,
     streamer: Option<Streamer>,
+    /// What the processes' consumers share to give live viewers beacons.
+    horizon: Arc<Horizon>,
 }
 
 /// A running recording.
@@ -240,6 +243,7 @@ impl Recorder {
             threads: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
             streamer,
+            horizon: Arc::default(),
         });
         write_live_marker(&shared, &lock(&shared.processes))?;
         let (s, l) = (shared.clone(), listener.clone());
@@ -562,13 +566,16 @@ fn serve_process(shared: Arc<Shared>, socket: Socket) {
         ClassSource::Remote(Box::new(consumer_log)),
     );
     outputs.count_into(record.counts.clone());
-    if let Err(e) = outputs.write_metadata(true) {
-        fail(e.to_string());
-        return;
-    }
-    let consumer = match Consumer::spawn(notifier.clone(), outputs) {
+    // Before the program is told to record (`Setup`), so none of its events is older.
+    let horizon_id = shared.horizon.join();
+    outputs.share_horizon(shared.horizon.clone(), horizon_id);
+    let started = outputs
+        .write_metadata(true)
+        .and_then(|()| Consumer::spawn(notifier.clone(), outputs));
+    let consumer = match started {
         Ok(c) => c,
         Err(e) => {
+            shared.horizon.leave(horizon_id);
             fail(e.to_string());
             return;
         }
@@ -603,6 +610,7 @@ fn serve_process(shared: Arc<Shared>, socket: Socket) {
         lock(&record.error).get_or_insert(e.to_string());
     }
     outputs.close();
+    shared.horizon.leave(horizon_id);
     record.ended.store(true, Release);
     if let Err(e) = write_live_marker(&shared, &lock(&shared.processes)) {
         lock(&record.error).get_or_insert(e.to_string());

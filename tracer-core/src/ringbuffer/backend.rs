@@ -9,14 +9,17 @@
 use super::config::ChannelConfig;
 use super::slot::SlotControl;
 use crate::shm::Mapping;
-use crate::sync::{AtomicU64, Ordering::Relaxed};
+use crate::sync::{
+    AtomicU64,
+    Ordering::{Acquire, Relaxed},
+};
 use std::io;
 use std::os::fd::{BorrowedFd, OwnedFd};
 
 /// `"TCRB"`: marks a stream mapping (checked by a recorder attaching to it).
 pub const STREAM_MAGIC: u32 = 0x5443_5242;
 /// Version of the mapping layout below.
-pub const LAYOUT_VERSION: u32 = 1;
+pub const LAYOUT_VERSION: u32 = 2;
 
 /// Start of a stream mapping.
 #[repr(C, align(64))]
@@ -43,6 +46,10 @@ pub struct StreamHeader {
     /// Clock value of the last event written, saved with `next_seq`: the adopting writer
     /// never writes an earlier time (clocks of two CPUs may differ by a few ticks).
     pub last_ts: AtomicU64,
+    /// 1 from before the writer reads the clock for an event until that event is committed
+    /// or dropped, else 0: what lets the recorder prove that a quiet stream has no event in
+    /// flight before a time (see [`RingBuffer::writer_in_event`]).
+    pub in_event: AtomicU64,
 }
 
 const PAGE: usize = 4096;
@@ -101,6 +108,7 @@ impl RingBuffer {
                 owner: AtomicU64::new(0),
                 next_seq: AtomicU64::new(0),
                 last_ts: AtomicU64::new(0),
+                in_event: AtomicU64::new(0),
             });
             let slots = base
                 .add(std::mem::size_of::<StreamHeader>())
@@ -209,6 +217,14 @@ impl RingBuffer {
     /// Events lost so far on this stream.
     pub fn lost(&self) -> u64 {
         self.header().lost.load(Relaxed)
+    }
+
+    /// Whether the writer is between reading the clock for an event and committing it. Only
+    /// meaningful right after [`crate::membarrier::fence_registered`] (see `docs/tracer-core.md`,
+    /// "Idle streams"): then `false` means every event whose clock was read before the
+    /// barrier is committed, so the commit offsets read next cover all of them.
+    pub fn writer_in_event(&self) -> bool {
+        self.header().in_event.load(Acquire) != 0
     }
 }
 

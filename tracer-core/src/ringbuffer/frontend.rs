@@ -4,14 +4,15 @@
 //!
 //! A stream has one writer at a time, so the reserve position, the previous timestamp and the
 //! event count are plain fields of [`StreamWriter`] (thread-local); only the commit offset, the
-//! slot state and the lost counter are shared with the consumer (see `slot.rs` for the ordering
-//! argument).
+//! slot state, the lost counter and the in-event flag are shared with the consumer (see
+//! `slot.rs` for the ordering argument of the first two, and [`StreamWriter::enter_event`]
+//! for the last).
 
 use super::slot::{Open, SlotControl};
 use super::Stream;
 use crate::ctf::header::{header_len, write_header};
 use crate::field::PayloadWriter;
-use std::sync::atomic::Ordering::*;
+use std::sync::atomic::{compiler_fence, AtomicU64, Ordering::*};
 use std::sync::Arc;
 
 /// The writing end of a stream, owned by one thread.
@@ -24,6 +25,8 @@ pub struct StreamWriter {
     open: bool,
     data: *mut u8,
     slot: *const SlotControl,
+    /// The stream header's `in_event` flag.
+    in_event: *const AtomicU64,
     pos: usize,
     subbuf_size: usize,
     prev_ts: u64,
@@ -46,6 +49,7 @@ impl StreamWriter {
         let subbuf_size = stream.ring.subbuf_size();
         Some(StreamWriter {
             slot: stream.ring.slot(seq),
+            in_event: &h.in_event,
             data: stream.ring.subbuf_ptr(seq),
             stream,
             channel_uid,
@@ -58,6 +62,27 @@ impl StreamWriter {
             pending: (0, 0),
             pid: std::process::id(),
         })
+    }
+
+    /// Flags the stream as being written, before the caller reads the clock for an event;
+    /// the flag falls when the event is committed or dropped. Two plain stores per event, no
+    /// fence: the recorder pairs them with a `membarrier` of its own (see
+    /// [`crate::membarrier`]) when it needs to know that no event older than a time can still
+    /// appear in this stream.
+    #[inline(always)]
+    pub fn enter_event(&self) {
+        // SAFETY: `in_event` points into the mapping that `self.stream` keeps alive.
+        unsafe { &*self.in_event }.store(1, Relaxed);
+        // The clock read that follows must not be moved above the store by the compiler; the
+        // CPU may do so, which the recorder's barrier accounts for.
+        compiler_fence(SeqCst);
+    }
+
+    #[inline(always)]
+    fn leave_event(&mut self) {
+        // Release: the commit offset (or the lost count) before the flag falls.
+        // SAFETY: as in `enter_event`.
+        unsafe { &*self.in_event }.store(0, Release);
     }
 
     /// Records one event of class `id` at clock value `ts` with a payload of `payload_len`
@@ -82,7 +107,7 @@ impl StreamWriter {
 
     /// Writes the header of an event of class `id` at `ts` and returns where its `payload_len`
     /// payload bytes go; they stay the writer's until [`StreamWriter::commit`]. `None` when the
-    /// event is dropped (counted lost).
+    /// event is dropped (counted lost; the in-event flag falls).
     #[inline(always)]
     pub fn reserve(&mut self, id: u32, ts: u64, payload_len: usize) -> Option<*mut u8> {
         // Readers need non-decreasing times within a stream; a thread that migrated to a CPU
@@ -91,6 +116,7 @@ impl StreamWriter {
         let mut hlen = header_len(id, ts - self.prev_ts);
         if !self.open || self.pos + hlen + payload_len > self.subbuf_size {
             if !self.switch(ts, header_len(id, 0) + payload_len) {
+                self.leave_event();
                 return None;
             }
             hlen = header_len(id, 0);
@@ -107,11 +133,13 @@ impl StreamWriter {
     }
 
     /// Publishes the event [`StreamWriter::reserve`] began, or drops it (counted lost) when
-    /// its payload is not `complete`. Returns whether it was recorded.
+    /// its payload is not `complete`; either way the in-event flag falls. Returns whether it
+    /// was recorded.
     #[inline(always)]
     pub fn commit(&mut self, complete: bool) -> bool {
         if !complete {
             self.lose(1);
+            self.leave_event();
             return false;
         }
         let (total, ts) = self.pending;
@@ -120,6 +148,7 @@ impl StreamWriter {
         self.events += 1;
         // SAFETY: `slot` points into the mapping that `self.stream` keeps alive.
         unsafe { &*self.slot }.commit(self.pos as u64);
+        self.leave_event();
         true
     }
 
@@ -183,6 +212,7 @@ impl Drop for StreamWriter {
         if self.open {
             self.seal();
         }
+        self.leave_event();
         let h = self.stream.ring.header();
         h.next_seq.store(self.seq, Relaxed);
         h.last_ts.store(self.prev_ts, Relaxed);

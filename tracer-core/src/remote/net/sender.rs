@@ -74,6 +74,8 @@ enum Queued {
     Metadata(u32),
     /// An encoded packet frame.
     Packet(Vec<u8>),
+    /// An encoded beacon frame (not a packet: neither acknowledged nor counted).
+    Beacon(Vec<u8>),
     Complete(u32),
     End,
     Keepalive,
@@ -105,7 +107,7 @@ impl State {
             match q {
                 Queued::Packet(_) => self.stats.dropped_packets += 1,
                 Queued::Metadata(t) => self.traces[t as usize].metadata_queued = false,
-                Queued::Complete(_) | Queued::End | Queued::Keepalive => {}
+                Queued::Beacon(_) | Queued::Complete(_) | Queued::End | Queued::Keepalive => {}
             }
         }
         self.queued_bytes = 0;
@@ -247,6 +249,23 @@ impl TraceSink for StreamSink {
         let frame = wire::encode(kind::PACKET, self.trace, &[&name, prefix, payload]);
         st.queued_bytes += frame.len();
         st.queue.push_back(Queued::Packet(frame));
+        self.shared.wake.notify_all();
+        Ok(())
+    }
+
+    /// Queued behind the stream's packets, so the relay writes it after them. Skipped when
+    /// the link is down or the queue is full: a beacon is only news, a later one replaces it.
+    fn beacon(&mut self, stream: &str, class: u32, ts: u64) -> Result<(), Error> {
+        let frame = wire::beacon(self.trace, stream, class, ts);
+        let mut st = self.shared.state();
+        if !st.link_up
+            || st.ending
+            || st.queued_bytes + frame.len() > self.shared.target.queue_bytes
+        {
+            return Ok(());
+        }
+        st.queued_bytes += frame.len();
+        st.queue.push_back(Queued::Beacon(frame));
         self.shared.wake.notify_all();
         Ok(())
     }
@@ -467,6 +486,10 @@ fn pump(shared: &Arc<Shared>, mut conn: TcpStream) -> bool {
             Queued::Packet(f) => {
                 st.queued_bytes -= f.len();
                 sent += 1;
+                f
+            }
+            Queued::Beacon(f) => {
+                st.queued_bytes -= f.len();
                 f
             }
             Queued::Complete(t) => wire::encode(kind::COMPLETE, t, &[]),

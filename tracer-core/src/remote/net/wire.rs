@@ -14,6 +14,7 @@
 //! | 7 `End` | target | — (the recording is over) |
 //! | 8 `Ack` | relay | `u64`: packets written to disk on this connection so far |
 //! | 9 `Keepalive` | target | — (sent after 1 s without frames; the relay answers with an `Ack`) |
+//! | 10 `Beacon` | target | stream file name, `u32` stream class, `u64` clock value (see [`crate::remote::beacon`]) |
 //!
 //! `trace` is the target's number for a trace; a `Metadata` names it (again after each
 //! reconnection) before any packet of it. Names are single path components
@@ -24,7 +25,7 @@ pub const HEADER_LEN: usize = 12;
 /// First word of a `Hello`.
 pub const MAGIC: u32 = u32::from_be_bytes(*b"TRLY");
 /// Protocol version.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// Largest payload either side accepts: a 64 MiB packet and its name.
 pub const MAX_PAYLOAD: usize = (64 << 20) + 1024;
 /// Longest host, session, trace or stream name.
@@ -43,6 +44,7 @@ pub mod kind {
     pub const END: u32 = 7;
     pub const ACK: u32 = 8;
     pub const KEEPALIVE: u32 = 9;
+    pub const BEACON: u32 = 10;
 }
 
 /// A decoded frame.
@@ -70,6 +72,13 @@ pub enum Frame {
     End,
     Ack(u64),
     Keepalive,
+    /// Stream `stream` of trace `trace` has nothing older than `ts` still to come.
+    Beacon {
+        trace: u32,
+        stream: String,
+        class: u32,
+        ts: u64,
+    },
 }
 
 /// `(kind, trace, len)` of a header; fails on a payload over [`MAX_PAYLOAD`].
@@ -118,6 +127,15 @@ pub fn hello(live_timer_us: u32, host: &str, session: &str, token: &str) -> Vec<
             &string(session),
             &string(token),
         ],
+    )
+}
+
+/// A `Beacon` frame.
+pub fn beacon(trace: u32, stream: &str, class: u32, ts: u64) -> Vec<u8> {
+    encode(
+        kind::BEACON,
+        trace,
+        &[&string(stream), &class.to_be_bytes(), &ts.to_be_bytes()],
     )
 }
 
@@ -240,6 +258,17 @@ pub fn decode(kind: u32, trace: u32, payload: &[u8]) -> Result<Frame, String> {
             Frame::Ack(u64::from_be_bytes(s.try_into().unwrap_or([0; 8])))
         }
         kind::KEEPALIVE => Frame::Keepalive,
+        kind::BEACON => {
+            let stream = c.name("stream name")?;
+            let class = c.u32("beacon")?;
+            let ts = c.take(8, "beacon")?;
+            Frame::Beacon {
+                trace,
+                stream,
+                class,
+                ts: u64::from_be_bytes(ts.try_into().unwrap_or([0; 8])),
+            }
+        }
         k => return Err(format!("unknown frame kind {k}")),
     };
     c.end("the frame")?;
@@ -294,6 +323,17 @@ mod tests {
         assert!(matches!(roundtrip(&f), Frame::Metadata { trace: 1, .. }));
         let f = encode(kind::ACK, 0, &[&9u64.to_be_bytes()]);
         assert_eq!(roundtrip(&f), Frame::Ack(9));
+        assert_eq!(
+            roundtrip(&beacon(3, "chan_1", 0, u64::MAX - 5)),
+            Frame::Beacon {
+                trace: 3,
+                stream: "chan_1".into(),
+                class: 0,
+                ts: u64::MAX - 5
+            }
+        );
+        let f = beacon(0, "chan_0", 0, 1);
+        assert!(decode(kind::BEACON, 0, &f[HEADER_LEN..f.len() - 1]).is_err());
     }
 
     #[test]
