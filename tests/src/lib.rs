@@ -261,6 +261,50 @@ impl LspClient {
         result
     }
 
+    /// A language server on `fx` for a client that draws counts
+    /// ([`LspClient::initialize_refreshing`]); checks that it advertises `tracer.attach`.
+    pub fn for_attach(fx: &Fixture) -> LspClient {
+        let mut c = LspClient::start();
+        let init = c.initialize_refreshing(&fx.root);
+        let commands = &init["capabilities"]["executeCommandProvider"]["commands"];
+        assert!(
+            commands
+                .as_array()
+                .is_some_and(|c| c.contains(&json!("tracer.attach"))),
+            "{commands}"
+        );
+        c
+    }
+
+    /// `tracer.attach` to the live session `url` (`net://HOST[:PORT]/host/H/S`) with progress
+    /// token `token`; the whole response (`result.id`, or the command's error).
+    pub fn attach(&mut self, url: &str, token: &str) -> Value {
+        self.request_raw(
+            "workspace/executeCommand",
+            json!({"command": "tracer.attach", "arguments": [{"url": url}], "workDoneToken": token}),
+        )
+    }
+
+    /// Waits for the `end` of progress `token` (a recording's or an attachment's) and
+    /// returns it.
+    pub fn progress_end(&mut self, token: &str) -> Value {
+        self.wait_for(|m| {
+            m["method"] == "$/progress"
+                && m["params"]["token"] == token
+                && m["params"]["value"]["kind"] == "end"
+        })
+    }
+
+    /// The (0-based line, count) of every site of the latest `tracer/counts` notification
+    /// for `uri` seen so far.
+    pub fn last_counts(&self, uri: &str) -> Option<Vec<(u64, u64)>> {
+        self.seen
+            .iter()
+            .rev()
+            .find(|m| m["method"] == "tracer/counts" && m["params"]["uri"] == uri)
+            .map(line_counts)
+    }
+
     /// The server's process id (benchmarks read its memory from `/proc`).
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -422,6 +466,21 @@ impl Drop for LspClient {
             let _ = self.child.wait();
         }
     }
+}
+
+/// The (0-based line, count) of every site of a `tracer/counts` notification.
+pub fn line_counts(notification: &Value) -> Vec<(u64, u64)> {
+    notification["params"]["sites"]
+        .as_array()
+        .expect("tracer/counts sites")
+        .iter()
+        .map(|s| {
+            (
+                s["line"].as_u64().expect("a site's line"),
+                s["count"].as_u64().expect("a site's count"),
+            )
+        })
+        .collect()
 }
 
 fn read_message(reader: &mut impl BufRead) -> Option<Value> {

@@ -81,31 +81,10 @@ fn counts_live_gives_the_per_line_counts_of_the_finished_trace() {
     let _ = std::fs::remove_dir_all(&root);
 }
 
-/// A language server on `fx`; checks that it advertises `tracer.attach`.
-fn client(fx: &Fixture) -> LspClient {
-    let mut c = LspClient::start();
-    let init = c.initialize_refreshing(&fx.root);
-    let commands = &init["capabilities"]["executeCommandProvider"]["commands"];
-    assert!(
-        commands
-            .as_array()
-            .is_some_and(|c| c.contains(&json!("tracer.attach"))),
-        "{commands}"
-    );
-    c
-}
-
-fn attach(c: &mut LspClient, url: &str, token: &str) -> Value {
-    c.request_raw(
-        "workspace/executeCommand",
-        json!({"command": "tracer.attach", "arguments": [{"url": url}], "workDoneToken": token}),
-    )
-}
-
 #[test]
 fn tracer_attach_shows_live_counts_and_ends_with_the_exact_counts() {
     let fx = Fixture::examples();
-    let mut c = client(&fx);
+    let mut c = LspClient::for_attach(&fx);
 
     let root = temp_root("attach", "lsp");
     let dir = root.join("board").join("live");
@@ -113,7 +92,7 @@ fn tracer_attach_shows_live_counts_and_ends_with_the_exact_counts() {
     let port = relay.viewers;
     let mut record = record_live(&dir, &["200", "10"]);
     let url = format!("net://127.0.0.1:{port}/host/board/live");
-    let r = attach(&mut c, &url, "attach-1");
+    let r = c.attach(&url, "attach-1");
     assert!(r["result"]["id"].as_u64().is_some(), "{r}");
 
     let uri = fx.uri("rust/src/main.rs");
@@ -136,11 +115,7 @@ fn tracer_attach_shows_live_counts_and_ends_with_the_exact_counts() {
         "the first counts came after the program ended"
     );
     assert!(record.wait_for(Duration::from_secs(20), "record").success());
-    let end = c.wait_for(|m| {
-        m["method"] == "$/progress"
-            && m["params"]["token"] == "attach-1"
-            && m["params"]["value"]["kind"] == "end"
-    });
+    let end = c.progress_end("attach-1");
     assert!(
         end["params"]["value"]["message"]
             .as_str()
@@ -166,32 +141,24 @@ fn tracer_attach_shows_live_counts_and_ends_with_the_exact_counts() {
 #[test]
 fn tracer_stop_detaches_and_bad_urls_are_clear_errors() {
     let fx = Fixture::examples();
-    let mut c = client(&fx);
+    let mut c = LspClient::for_attach(&fx);
     let root = temp_root("attach", "errors");
     let relay = start_relay(&root, 0, &[]);
     let port = relay.viewers;
 
     let message = |r: &Value| r["error"]["message"].as_str().unwrap_or("").to_owned();
-    let r = attach(&mut c, "localhost:5344/board/x", "e1");
+    let r = c.attach("localhost:5344/board/x", "e1");
     assert!(
         message(&r).contains("net://HOST[:PORT]/host/HOSTNAME/SESSION"),
         "{r}"
     );
-    let r = attach(
-        &mut c,
-        &format!("net://127.0.0.1:{port}/host/board/none"),
-        "e2",
-    );
+    let r = c.attach(&format!("net://127.0.0.1:{port}/host/board/none"), "e2");
     assert!(message(&r).contains("no live session board/none"), "{r}");
     // A port nobody listens on.
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead_port = dead.local_addr().unwrap().port();
     drop(dead);
-    let r = attach(
-        &mut c,
-        &format!("net://127.0.0.1:{dead_port}/host/b/s"),
-        "e3",
-    );
+    let r = c.attach(&format!("net://127.0.0.1:{dead_port}/host/b/s"), "e3");
     assert!(message(&r).contains("cannot connect to the relay"), "{r}");
     let r = c.request_raw(
         "workspace/executeCommand",
@@ -202,11 +169,7 @@ fn tracer_stop_detaches_and_bad_urls_are_clear_errors() {
     // tracer.stop detaches from a session that is still running.
     let dir = root.join("board").join("long");
     let mut record = record_live(&dir, &["1500", "2"]);
-    let r = attach(
-        &mut c,
-        &format!("net://127.0.0.1:{port}/host/board/long"),
-        "s1",
-    );
+    let r = c.attach(&format!("net://127.0.0.1:{port}/host/board/long"), "s1");
     let id = r["result"]["id"].as_u64().expect("an attachment id");
     c.wait_for(|m| {
         m["method"] == "tracer/counts"
@@ -218,11 +181,7 @@ fn tracer_stop_detaches_and_bad_urls_are_clear_errors() {
         "workspace/executeCommand",
         json!({"command": "tracer.stop", "arguments": [{"id": id}]}),
     );
-    let end = c.wait_for(|m| {
-        m["method"] == "$/progress"
-            && m["params"]["token"] == "s1"
-            && m["params"]["value"]["kind"] == "end"
-    });
+    let end = c.progress_end("s1");
     assert!(
         end["params"]["value"]["message"]
             .as_str()

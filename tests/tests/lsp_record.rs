@@ -30,23 +30,6 @@ fn record(c: &mut LspClient, fx: &Fixture, args: &[&str], token: &str) -> u64 {
     r["id"].as_u64().expect("a recording id")
 }
 
-fn progress_end(c: &mut LspClient, token: &str) -> Value {
-    c.wait_for(|m| {
-        m["method"] == "$/progress"
-            && m["params"]["token"] == token
-            && m["params"]["value"]["kind"] == "end"
-    })
-}
-
-/// 0-based line of the `nth` line of the fixture file holding `needle`.
-fn last_counts(c: &LspClient, uri: &str) -> Option<Value> {
-    c.seen
-        .iter()
-        .rev()
-        .find(|m| m["method"] == "tracer/counts" && m["params"]["uri"] == uri)
-        .map(|m| m["params"]["sites"].clone())
-}
-
 #[test]
 fn recording_the_rust_example_annotates_every_site_with_its_exact_count() {
     let fx = Fixture::examples();
@@ -72,7 +55,7 @@ fn recording_the_rust_example_annotates_every_site_with_its_exact_count() {
     // the final ones.
     let first = live["params"]["sites"][0]["count"].as_u64().unwrap();
     assert!(first > 0 && first < 40, "first live count {first}");
-    let end = progress_end(&mut c, "rec-rust");
+    let end = c.progress_end("rec-rust");
     let duration = began.elapsed().as_secs_f64();
     assert!(
         end["params"]["value"]["message"]
@@ -100,14 +83,10 @@ fn recording_the_rust_example_annotates_every_site_with_its_exact_count() {
             (done2, "● 14".to_owned()),
         ]
     );
-    let sites = last_counts(&c, &uri).unwrap();
-    let lines: Vec<(u64, u64)> = sites
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| (s["line"].as_u64().unwrap(), s["count"].as_u64().unwrap()))
-        .collect();
-    assert_eq!(lines, [(start, 40), (done1, 40), (done2, 14)]);
+    assert_eq!(
+        c.last_counts(&uri).unwrap(),
+        [(start, 40), (done1, 40), (done2, 14)]
+    );
 
     // The refresh requests are bounded by the 4 Hz sampling.
     let refreshes: Vec<Instant> = c
@@ -190,7 +169,7 @@ fn stop_ends_a_running_recording_and_keeps_its_counts() {
         "workspace/executeCommand",
         json!({"command": "tracer.stop", "arguments": [{"id": id.to_string()}]}),
     );
-    progress_end(&mut c, "rec-stop");
+    c.progress_end("rec-stop");
     let h = c.inlay_hints(&uri);
     assert_eq!(h.len(), 3, "{h:?}");
     let first: u64 = h[0]
@@ -274,7 +253,7 @@ fn recording_the_c_example_annotates_its_lines_and_totals_its_declarations() {
             "workDoneToken": "rec-c",
         }),
     );
-    progress_end(&mut c, "rec-c");
+    c.progress_end("rec-c");
     let hello = "c/hello.c";
     let at = |needle: &str, nth: usize| fx.line(hello, needle, nth);
     assert_eq!(

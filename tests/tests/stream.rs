@@ -4,12 +4,12 @@
 //! a relay restarted on the same port gets the rest and serves it live again; a wrong token
 //! and malformed target messages are refused while the relay keeps serving; a target in its
 //! own network namespace (a veth pair, private addresses) streams to the relay on the host
-//! side, where the editor's live client (`counts --live`, as `tracer.attach`) gets the
-//! finished trace's per-line counts; a link cut for 3 s mid-run leaves the program and the
-//! relay's trace whole; a target that vanishes without ending its session has the session
-//! ended after `--target-timeout`, and resumes it when it comes back.
+//! side, where a language server attached with `tracer.attach` shows counts while the program
+//! runs and ends with the finished trace's per-line counts; a link cut for 3 s mid-run leaves
+//! the program and the relay's trace whole; a target that vanishes without ending its session
+//! has the session ended after `--target-timeout`, and resumes it when it comes back.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -20,7 +20,8 @@ use tracer_lsp_tests::procs::{
     counts, counts_output, lines_of, start_relay, temp_root, wait_until, Relay, Started,
 };
 use tracer_lsp_tests::{
-    babeltrace_available, babeltrace_events, binary, build_c, cargo_bin, repo_root,
+    babeltrace_available, babeltrace_events, binary, build_c, cargo_bin, line_counts, repo_root,
+    Fixture, LspClient,
 };
 
 /// Relay stderr lines until every one of `needles` has shown up (at most `limit`); all of
@@ -627,6 +628,17 @@ fn a_target_in_its_own_network_namespace_streams_to_the_host() {
         return;
     }
     let (ns, _host_if, host_addr, _target_addr) = namespace_or_skip!(0);
+    // The editor on the host: a language server on the examples, ready before the target
+    // starts.
+    let fx = Fixture::examples();
+    let mut editor = LspClient::for_attach(&fx);
+    let main = "rust/src/main.rs";
+    let uri = fx.uri(main);
+    let (start, done1, done2) = (
+        fx.line(main, "tracepoint!(hello_rs, request_start", 0),
+        fx.line(main, "tracepoint!(hello_rs, request_done", 0),
+        fx.line(main, "tracepoint!(hello_rs, request_done", 1),
+    );
     let root = temp_root("stream", "netns");
     let (_relay, viewers, targets) = start_host_relay(&root, &host_addr);
     let session = root.join("board").join("ns");
@@ -635,10 +647,19 @@ fn a_target_in_its_own_network_namespace_streams_to_the_host() {
     // veth link.
     let (mut record, out) =
         record_in_namespace(&ns, &format!("{host_addr}:{targets}"), "ns", &["150", "10"]);
+    // The editor attaches through the relay as soon as the relay lists the session (the
+    // target's first message), while the program runs.
+    let url = format!("net://localhost:{viewers}/host/board/ns");
+    wait_until(
+        Duration::from_secs(10),
+        "the target's session at the relay",
+        || session.join(".live").exists(),
+    );
+    let attached = editor.attach(&url, "board-ns");
+    assert!(attached["result"]["id"].as_u64().is_some(), "{attached}");
     wait_until(Duration::from_secs(10), "packets from the target", || {
         has_packets(&session)
     });
-    let url = format!("net://localhost:{viewers}/host/board/ns");
     let mut viewer = Command::new("babeltrace2")
         .arg("--input-format=lttng-live")
         .arg(&url)
@@ -648,19 +669,20 @@ fn a_target_in_its_own_network_namespace_streams_to_the_host() {
         .unwrap();
     let live_lines = lines_of(viewer.stdout.take().unwrap());
     let mut viewer = Started(viewer);
-    // The editor's side: the live client of `tracer.attach`, on the host.
-    let editor = counts(&["--live", &url]);
+    // Live: the editor's first counts on main.rs while the program runs.
+    let first = editor.wait_for(|m| {
+        m["method"] == "tracer/counts"
+            && m["params"]["uri"] == uri
+            && line_counts(m).iter().any(|s| s.1 > 0)
+    });
+    let first: u64 = line_counts(&first).iter().map(|s| s.1).sum();
     assert!(record
         .wait_for(Duration::from_secs(20), "record in the namespace")
         .success());
     assert!(viewer
         .wait_for(Duration::from_secs(10), "babeltrace2")
         .success());
-    let editor = counts_output(
-        editor,
-        Duration::from_secs(10),
-        "counts --live after the session ended",
-    );
+    let end = editor.progress_end("board-ns");
     let (program, report) = outcome(&out);
     assert_eq!(program, ["served 150 requests, 124000 bytes"]);
     assert_eq!(report["stream"]["dropped_packets"], 0, "{report}");
@@ -680,23 +702,84 @@ fn a_target_in_its_own_network_namespace_streams_to_the_host() {
         live, at_host,
         "the live view differs from the relay's trace"
     );
-    // The editor's per-line counts, followed live from the host, are the finished trace's:
-    // examples/rust/src/main.rs's three sites.
+
+    // The finished trace's counts: examples/rust/src/main.rs's three sites.
     let finished = counts_output(
         counts(&[session.to_str().unwrap()]),
         Duration::from_secs(20),
         "counts of the relay's trace",
     );
-    assert_eq!(editor, finished);
-    assert_eq!(
-        site_counts(&editor).iter().map(|s| s.2).collect::<Vec<_>>(),
-        [150, 150, 50],
-        "{editor}"
+    let sites = site_counts(&finished);
+    assert!(
+        sites.iter().all(|s| s.0.ends_with("rust/src/main.rs")),
+        "{finished}"
     );
-    assert!(site_counts(&editor)
+    assert_eq!(finished["errors"], json!([]));
+    let lines: Vec<(u64, u64)> = sites.iter().map(|s| (s.1 - 1, s.2)).collect();
+    assert_eq!(
+        lines,
+        [(start, 150), (done1, 150), (done2, 50)],
+        "{finished}"
+    );
+    let per_event: Vec<u64> = finished["events"]
+        .as_array()
+        .unwrap()
         .iter()
-        .all(|s| s.0.ends_with("rust/src/main.rs")));
-    assert_eq!(editor["errors"], serde_json::json!([]));
+        .map(|e| e["count"].as_u64().unwrap())
+        .collect();
+    let events: u64 = per_event.iter().sum();
+    assert_eq!(events, target_total, "{finished}");
+    // The editor's first counts were a part of them: they came while the program ran.
+    assert!(
+        first < events,
+        "the editor's first counts ({first} events) came after the program ended"
+    );
+    // Followed live from the host, the editor ends with exactly the finished trace's
+    // per-line counts (each exact, none shared), its per-event totals on the code lenses,
+    // every event and nothing lost ...
+    assert_eq!(editor.last_counts(&uri), Some(lines.clone()));
+    assert_eq!(
+        editor.inlay_hints(&uri),
+        lines
+            .iter()
+            .map(|&(l, n)| (l, format!("● {n}")))
+            .collect::<Vec<_>>()
+    );
+    let lenses = editor.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let titles: Vec<&str> = lenses
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["command"]["title"].as_str())
+        .collect();
+    for n in per_event {
+        let total = format!("● {n} events recorded");
+        assert!(
+            titles.contains(&total.as_str()),
+            "{total:?} not in {titles:?}"
+        );
+    }
+    assert_eq!(
+        end["params"]["value"]["message"],
+        format!("{events} events, {} lost from {url}", finished["lost"]),
+        "{end}"
+    );
+    // ... and no errors (the server logs them as warnings) or counts outside the workspace.
+    let complaints: Vec<&Value> = editor
+        .seen
+        .iter()
+        .filter(|m| {
+            m["method"] == "window/logMessage"
+                && (matches!(m["params"]["type"].as_u64(), Some(1 | 2))
+                    || m["params"]["message"]
+                        .as_str()
+                        .is_some_and(|t| t.contains("outside the workspace")))
+        })
+        .collect();
+    assert!(complaints.is_empty(), "{complaints:#?}");
     drop(ns);
     let _ = std::fs::remove_dir_all(&root);
 }
