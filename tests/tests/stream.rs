@@ -489,8 +489,11 @@ fn ip(args: &[&str]) -> Result<(), String> {
 
 /// A target namespace linked to this one: `(namespace, host interface, host address, target
 /// address)`, private 10.x.y.0/30 addresses from this test's pid and `slot` (one per test that
-/// runs at the same time, 0 or 1); `Err` when namespaces are not permitted.
+/// runs at the same time, 0 to 3: `x` is `slot + 1` modulo 4, so two slots never share a
+/// subnet, and two test processes only when their pids agree on the bits that make `x` and
+/// `y`); `Err` when namespaces are not permitted.
 fn target_namespace(slot: u32) -> Result<(Netns, String, String, String), String> {
+    assert!(slot < 4, "slot {slot}: target_namespace has four");
     let pid = std::process::id();
     let ns = Netns {
         name: format!("tracer-target-{pid}-{slot}"),
@@ -500,7 +503,7 @@ fn target_namespace(slot: u32) -> Result<(Netns, String, String, String), String
         format!("trh{}{slot}", pid % 100_000),
         format!("trt{}{slot}", pid % 100_000),
     );
-    let (x, y) = (((pid >> 6) % 125) * 2 + slot + 1, (pid % 64) * 4);
+    let (x, y) = (((pid >> 6) % 63) * 4 + slot + 1, (pid % 64) * 4);
     let (host_addr, target_addr) = (format!("10.{x}.{y}.1"), format!("10.{x}.{y}.2"));
     ip(&[
         "link", "add", &host_if, "type", "veth", "peer", "name", &target_if,
