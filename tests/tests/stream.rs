@@ -704,8 +704,9 @@ fn a_target_in_its_own_network_namespace_streams_to_the_host() {
 }
 
 /// The link between target and host goes down for 3 s in the middle of a recording: the
-/// program is unaffected, the sender keeps or drops packets and says which, and the relay's
-/// trace is a valid CTF trace with the events from after the cut.
+/// program is unaffected, and the few kilobytes it traces meanwhile wait in the kernel's send
+/// buffer until TCP resends them, so the relay's trace is whole, on the same connection.
+/// (Cuts that overflow the buffers: the next test.)
 #[test]
 fn a_link_cut_for_three_seconds_leaves_the_program_and_the_trace_whole() {
     if !babeltrace_available() {
@@ -768,18 +769,15 @@ fn a_link_cut_for_three_seconds_leaves_the_program_and_the_trace_whole() {
         "the events after the cut are not at the relay"
     );
     assert!(events.iter().any(|l| l.contains("id = 0,")));
-    // The accounting: with nothing dropped, every event arrived; with packets dropped, the
-    // trace has fewer events and babeltrace2 reports the packets missing from the sequence.
-    if dropped == 0 {
-        assert_eq!(events.len() as u64, target_total, "{report}");
-        assert!(!stderr.contains("WARN"), "{stderr}");
-    } else {
-        assert!((events.len() as u64) < target_total, "{report}");
-        assert!(
-            stream["connections"].as_u64().unwrap() >= 2,
-            "dropped without reconnecting? {report}"
-        );
-    }
+    // Nothing is dropped: about 15 KB are traced during the cut, which the kernel's send
+    // buffer takes (so no write waits and the 64 MiB queue stays all but empty), TCP resends
+    // them within its backoff (at most about 6 s after the cut began), and neither of the
+    // sender's limits (a write blocked for 5 s, a relay silent for 15 s) is reached: the one
+    // connection carries every packet, and babeltrace2 finds no gap.
+    assert_eq!(dropped, 0, "{report}");
+    assert_eq!(stream["connections"], 1, "{report}");
+    assert_eq!(events.len() as u64, target_total, "{report}");
+    assert!(!stderr.contains("WARN"), "{stderr}");
     let counted = counts_output(
         counts(&[session.to_str().unwrap()]),
         Duration::from_secs(20),
