@@ -73,6 +73,11 @@ enum Command {
         /// Host name on the relay (default: this machine's).
         #[arg(long, requires = "stream")]
         hostname: Option<String>,
+        /// Bytes queued for the relay at most; beyond that, and while the link is down,
+        /// whole packets are dropped and counted (default 64M; suffixes K, M, G; at least
+        /// two sub-buffers).
+        #[arg(long, value_name = "SIZE", requires = "stream", value_parser = record::parse_queue_size)]
+        stream_queue: Option<usize>,
         /// What a full buffer does: drop new events (discard) or the oldest (overwrite).
         #[arg(long, value_enum, default_value = "discard")]
         mode: ModeArg,
@@ -191,6 +196,7 @@ fn main() {
             token,
             session,
             hostname,
+            stream_queue,
             mode,
             subbuf_size,
             num_subbuf,
@@ -204,6 +210,7 @@ fn main() {
                 token: token.or_else(|| std::env::var("TRACER_RELAY_TOKEN").ok()),
                 session,
                 hostname,
+                queue_bytes: stream_queue,
             }),
             mode: match mode {
                 ModeArg::Discard => tracer_core::Mode::Discard,
@@ -431,5 +438,41 @@ mod tests {
         assert_eq!(super::thousands(999), "999");
         assert_eq!(super::thousands(1000), "1,000");
         assert_eq!(super::thousands(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn a_bad_stream_queue_is_refused_by_name() {
+        use clap::Parser;
+        let parse = |size: &str| {
+            let args = [
+                "tracer-lsp",
+                "record",
+                "--stream",
+                "relay:5345",
+                "--stream-queue",
+            ];
+            super::Cli::try_parse_from(args.iter().copied().chain([size, "--", "./app"]))
+        };
+        for bad in ["0", "lots", "4X"] {
+            let e = parse(bad).err().expect(bad).to_string();
+            assert!(e.contains("--stream-queue"), "{e}");
+            assert!(e.contains(bad), "{e}");
+        }
+        match parse("256K").unwrap().command {
+            Some(super::Command::Record { stream_queue, .. }) => {
+                assert_eq!(stream_queue, Some(256 << 10))
+            }
+            _ => panic!("not a record command"),
+        }
+        // Without --stream there is no queue to size.
+        let alone = [
+            "tracer-lsp",
+            "record",
+            "--stream-queue",
+            "4M",
+            "--",
+            "./app",
+        ];
+        assert!(super::Cli::try_parse_from(alone).is_err());
     }
 }

@@ -19,6 +19,8 @@ pub struct StreamArgs {
     pub token: Option<String>,
     pub session: Option<String>,
     pub hostname: Option<String>,
+    /// `--stream-queue`: bytes queued for the relay at most (default: the streamer's, 64 MiB).
+    pub queue_bytes: Option<usize>,
 }
 
 /// How long a recording waits, after its program exited, for every traced process's
@@ -104,12 +106,48 @@ fn stream_target(s: &StreamArgs) -> Result<StreamTarget> {
             bail!("{what} {name:?}: use letters, digits, '.', '_' and '-' (not starting with '.')");
         }
     }
-    Ok(StreamTarget::new(
-        &s.addr,
-        &host,
-        &session,
-        s.token.as_deref().unwrap_or(""),
-    ))
+    let mut target = StreamTarget::new(&s.addr, &host, &session, s.token.as_deref().unwrap_or(""));
+    if let Some(q) = s.queue_bytes {
+        target.queue_bytes = q;
+    }
+    Ok(target)
+}
+
+/// `--stream-queue`: a size (as [`parse_size`]) that can hold something: not 0, and no more
+/// than an allocation can be (so the queue's byte count cannot overflow).
+pub fn parse_queue_size(s: &str) -> Result<usize, String> {
+    match parse_size(s)? {
+        0 => Err("the queue must hold at least one packet (like 256K, 4M)".to_owned()),
+        n if n > isize::MAX as usize => Err(format!("{s} is more than this machine can address")),
+        n => Ok(n),
+    }
+}
+
+/// The queue must take a full sub-buffer's packet (the sub-buffer plus its header) while
+/// another waits: at least two sub-buffers, or every full sub-buffer would be dropped.
+fn check_queue(queue_bytes: usize, subbuf_size: usize) -> Result<()> {
+    let least = subbuf_size.saturating_mul(2);
+    if queue_bytes < least {
+        bail!(
+            "--stream-queue {} cannot hold a full sub-buffer's packet with another behind it: \
+             use at least {} (two sub-buffers of --subbuf-size {})",
+            size_text(queue_bytes),
+            size_text(least),
+            size_text(subbuf_size)
+        );
+    }
+    Ok(())
+}
+
+/// `4096`, `512K`, `4M`, `1G`: the shortest exact form [`parse_size`] reads back.
+fn size_text(n: usize) -> String {
+    match n {
+        0 => "0".to_owned(),
+        n if n % (1 << 30) == 0 => format!("{}G", n >> 30),
+        n if n % (1 << 20) == 0 => format!("{}M", n >> 20),
+        n if n % (1 << 10) == 0 => format!("{}K", n >> 10),
+        n => n.to_string(),
+    }
 }
 
 /// `512K`, `4M`, `1G` or a plain number of bytes.
@@ -290,6 +328,10 @@ pub fn run(args: RecordArgs) -> Result<i32> {
     )?;
     if let Some(s) = &args.stream {
         let target = stream_target(s)?;
+        if s.queue_bytes.is_some() {
+            let largest = cfg.channels.iter().map(|(_, c)| c.subbuf_size).max();
+            check_queue(target.queue_bytes, largest.unwrap_or(0))?;
+        }
         cfg.files = args.output.is_some();
         cfg.stream = Some(target);
     }
@@ -478,6 +520,46 @@ mod tests {
         assert_eq!(parse_size("512K"), Ok(512 * 1024));
         assert_eq!(parse_size("4m"), Ok(4 << 20));
         assert!(parse_size("lots").is_err());
+    }
+
+    #[test]
+    fn a_stream_queue_holds_something() {
+        assert_eq!(parse_queue_size("256K"), Ok(256 << 10));
+        assert_eq!(parse_queue_size("4M"), Ok(4 << 20));
+        assert!(parse_queue_size("0")
+            .unwrap_err()
+            .contains("at least one packet"));
+        assert!(parse_queue_size("0K").is_err());
+        assert!(parse_queue_size("").is_err());
+        assert!(parse_queue_size("-1").unwrap_err().contains("not a size"));
+        assert!(parse_queue_size("4 MiB").is_err());
+        assert!(parse_queue_size(&usize::MAX.to_string()).is_err());
+    }
+
+    #[test]
+    fn a_stream_queue_takes_two_sub_buffers() {
+        assert!(check_queue(1 << 20, 512 << 10).is_ok());
+        assert!(check_queue(64 << 10, 4 << 10).is_ok());
+        let e = check_queue(256 << 10, 512 << 10).unwrap_err().to_string();
+        assert!(e.contains("--stream-queue 256K"), "{e}");
+        assert!(e.contains("at least 1M"), "{e}");
+        assert!(e.contains("--subbuf-size 512K"), "{e}");
+        assert_eq!(size_text(5000), "5000");
+        assert_eq!(size_text(3 << 30), "3G");
+    }
+
+    #[test]
+    fn the_stream_queue_reaches_the_target() {
+        let mut a = StreamArgs {
+            addr: "relay:5345".into(),
+            token: None,
+            session: Some("s".into()),
+            hostname: Some("h".into()),
+            queue_bytes: None,
+        };
+        assert_eq!(stream_target(&a).unwrap().queue_bytes, 64 << 20);
+        a.queue_bytes = Some(256 << 10);
+        assert_eq!(stream_target(&a).unwrap().queue_bytes, 256 << 10);
     }
 
     #[test]
