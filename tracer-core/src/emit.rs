@@ -1,6 +1,8 @@
 //! The per-thread half of the fast path: finds the calling thread's stream in each channel the
-//! call site is enabled in, reads the clock once, and hands the event to
-//! [`StreamWriter::write`] for each.
+//! call site is enabled in, flags it as in an event, reads the clock, and hands the event to
+//! [`StreamWriter::write`]. The flag comes before the clock read (that is what lets the
+//! recorder prove a stream quiet, [`StreamWriter::enter_event`]), so each channel's stream
+//! reads its own time, as LTTng's channels do; an event is nearly always in one channel.
 //!
 //! A thread's writers live in a thread-local table indexed by channel slot. A `busy` flag makes
 //! the table exclusively ours for the duration of an event; a tracepoint hit from a signal
@@ -80,45 +82,25 @@ impl ThreadWriters {
         // SAFETY: `busy` was false, so no other frame on this thread is using the table (a
         // re-entrant call returns above), and the table is thread-local.
         let writers = unsafe { &mut *self.writers.get() };
-        enter_event(writers, mask);
-        let ts = clock::now();
         while mask != 0 {
             let slot = mask.trailing_zeros() as usize;
             mask &= mask - 1;
             let uid = session::channel_uid(slot);
-            match writers.get_mut(slot) {
-                Some(Some(w)) if w.channel_uid == uid => {
-                    w.write(id, ts, payload_len, fill);
-                }
+            let w = match writers.get_mut(slot) {
+                Some(Some(w)) if w.channel_uid == uid => w,
                 _ => match attach(writers, slot, uid) {
-                    // The stream may come from a thread that wrote to it after `ts` was read
-                    // (attaching can wait on locks), or be new to the recorder: flag it and
-                    // take the time again, so the stream's times do not go back and the
-                    // event is not older than the stream's flag.
-                    Some(w) => {
-                        w.enter_event();
-                        w.write(id, clock::now(), payload_len, fill);
+                    Some(w) => w,
+                    None => {
+                        lose(1);
+                        continue;
                     }
-                    None => lose(1),
                 },
-            }
+            };
+            w.enter_event();
+            w.write(id, clock::now(), payload_len, fill);
         }
         compiler_fence(SeqCst);
         self.busy.set(false);
-    }
-}
-
-/// Flags the streams of `mask`'s channels this thread writes to as in an event, before the
-/// event's clock read (see [`StreamWriter::enter_event`]). A stream attached afterwards is
-/// flagged when it is, and its event takes the time again.
-#[inline(always)]
-fn enter_event(writers: &mut [Option<StreamWriter>], mut mask: u64) {
-    while mask != 0 {
-        let slot = mask.trailing_zeros() as usize;
-        mask &= mask - 1;
-        if let Some(Some(w)) = writers.get_mut(slot) {
-            w.enter_event();
-        }
     }
 }
 
@@ -162,7 +144,6 @@ pub struct Pending {
     table: *const ThreadWriters,
     /// The writer holding the reserved space; null when no event is pending.
     writer: *mut StreamWriter,
-    ts: u64,
     id: u32,
     /// Payload bytes (at most `u32::MAX`, checked by [`reserve`]).
     len: u32,
@@ -175,7 +156,6 @@ impl Default for Pending {
             mask: 0,
             table: std::ptr::null(),
             writer: std::ptr::null_mut(),
-            ts: 0,
             id: 0,
             len: 0,
         }
@@ -214,13 +194,10 @@ pub fn reserve(site: &SiteState, mask: u64, len: usize, p: &mut Pending) -> *mut
                 return std::ptr::null_mut();
             }
             compiler_fence(SeqCst);
-            // SAFETY: `busy` was false, so the table is ours (as in `ThreadWriters::emit`).
-            enter_event(unsafe { &mut *t.writers.get() }, mask);
             *p = Pending {
                 mask,
                 table: t,
                 writer: std::ptr::null_mut(),
-                ts: clock::now(),
                 id: site.id(),
                 len,
             };
@@ -262,17 +239,14 @@ impl ThreadWriters {
             let uid = session::channel_uid(slot);
             let w = match writers.get_mut(slot) {
                 Some(Some(w)) if w.channel_uid == uid => Some(w),
-                // As in `ThreadWriters::emit`: flag the attached stream, then a new time.
-                _ => attach(writers, slot, uid).inspect(|w| {
-                    w.enter_event();
-                    p.ts = clock::now();
-                }),
+                _ => attach(writers, slot, uid),
             };
             let Some(w) = w else {
                 lose(1);
                 continue;
             };
-            if let Some(payload) = w.reserve(p.id, p.ts, p.len as usize) {
+            w.enter_event();
+            if let Some(payload) = w.reserve(p.id, clock::now(), p.len as usize) {
                 p.writer = w;
                 return payload;
             }
