@@ -4,7 +4,7 @@
 //! on the network. The sender thread owns the connection; a second thread per connection reads
 //! the relay's acknowledgements, so a packet counts as sent once the relay wrote it, and the
 //! packets in flight when a link breaks count as dropped (a relay that dies after writing a
-//! packet but before acknowledging it makes the count one too high, never too low).
+//! packet but before acknowledging it makes the count too high, never too low).
 
 use super::wire::{self, kind, Frame};
 use crate::error::Error;
