@@ -167,9 +167,24 @@ impl Catalog {
             .collect()
     }
 
-    /// The session with id `id`, live or not, if its directory is still there.
+    /// The session with id `id`, live or not, if its directory is still there. Ids are only
+    /// handed out by a listing, which remembers the directory: no scan of the root (a viewer
+    /// asks for every index, and the root may hold many recordings).
     pub fn session(&self, id: u64) -> Option<Session> {
-        self.sessions().into_iter().find(|s| s.id == id)
+        let index = usize::try_from(id).ok()?.checked_sub(1)?;
+        if self.ids().sessions.len() <= index {
+            // Not listed yet (a viewer that did not ask for the list): scan once.
+            self.sessions();
+        }
+        let dir = self.ids().sessions.get(index)?.clone();
+        let name = dir.file_name()?.to_str()?.to_owned();
+        let host = dir.parent()?.file_name()?.to_str()?.to_owned();
+        dir.is_dir().then_some(Session {
+            id,
+            host,
+            name,
+            dir,
+        })
     }
 
     /// The streams of a session now: per trace (a directory with a `metadata` and at least
