@@ -1,4 +1,5 @@
-//! Real LTTng for the tests that import its traces: whether it is installed (a loud skip
+//! Real LTTng for the tests that read or import its traces (also compiled into tracer-core's
+//! `reader_lttng` test, by path): whether it is installed (a loud skip
 //! outside CI, a failure under CI), a session daemon started only when none runs and stopped
 //! by its PID, `lttng` commands, and babeltrace2's event counts as the reference.
 
@@ -32,7 +33,7 @@ pub fn available() -> bool {
     }
     eprintln!(
         "\n!!!!!!!! SKIPPED: LTTng (lttng-tools, liblttng-ust-dev), gcc or babeltrace2 is not \
-         installed; LTTng trace import was not tried !!!!!!!!\n"
+         installed; this test with real LTTng traces was not run !!!!!!!!\n"
     );
     false
 }

@@ -9,103 +9,17 @@
 //! started it.
 
 mod reader_common;
+// The end-to-end tests' LTTng harness (availability, session daemon, `lttng`), shared by path:
+// two test crates have no other way to share a module short of a crate of its own.
+#[allow(dead_code)]
+#[path = "../../tests/src/lttng.rs"]
+mod lttng;
 
+use lttng::{lttng, SessionDaemon};
 use reader_common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use tracer_core::ctf::read::{count, discover, Decode, Trace};
-
-fn lttng_available() -> bool {
-    let ok = |cmd: &str, arg: &str| {
-        Command::new(cmd)
-            .arg(arg)
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if ok("lttng", "--version") && ok("gcc", "--version") && ust_headers() {
-        return true;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "lttng-tools / liblttng-ust-dev / gcc missing under CI (see tests/apt-packages.txt)"
-        );
-    }
-    eprintln!("\n!!!!!!!! SKIPPED: LTTng (lttng-tools, liblttng-ust-dev) or gcc is not installed; the reader was not tried on LTTng traces !!!!!!!!\n");
-    false
-}
-
-/// Whether gcc finds LTTng-UST's headers (Debian puts them under the multiarch include
-/// directory).
-fn ust_headers() -> bool {
-    use std::io::Write;
-    let Ok(mut gcc) = Command::new("gcc")
-        .args(["-fsyntax-only", "-x", "c", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-    else {
-        return false;
-    };
-    if let Some(mut stdin) = gcc.stdin.take() {
-        let _ = stdin.write_all(b"#include <lttng/tracepoint.h>\n");
-    }
-    gcc.wait().is_ok_and(|s| s.success())
-}
-
-/// A session daemon this test started, stopped when dropped. `None` inside when one was
-/// already running (it is left alone).
-struct SessionDaemon(Option<i32>);
-
-impl SessionDaemon {
-    fn ensure() -> SessionDaemon {
-        let running = Command::new("lttng")
-            .arg("list")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if running {
-            return SessionDaemon(None);
-        }
-        let st = Command::new("lttng-sessiond")
-            .args(["--daemonize", "--no-kernel"])
-            .status()
-            .unwrap();
-        assert!(st.success(), "lttng-sessiond --daemonize failed");
-        let pidfile = if unsafe { libc::geteuid() } == 0 {
-            PathBuf::from("/var/run/lttng/lttng-sessiond.pid")
-        } else {
-            PathBuf::from(std::env::var("HOME").unwrap()).join(".lttng/lttng-sessiond.pid")
-        };
-        let pid = std::fs::read_to_string(&pidfile)
-            .ok()
-            .and_then(|s| s.trim().parse().ok());
-        assert!(pid.is_some(), "no PID in {}", pidfile.display());
-        SessionDaemon(pid)
-    }
-}
-
-impl Drop for SessionDaemon {
-    fn drop(&mut self) {
-        let Some(pid) = self.0 else { return };
-        // SAFETY: signals the daemon this test started, by its PID.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
-        for _ in 0..100 {
-            if !Path::new(&format!("/proc/{pid}")).exists() {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-    }
-}
-
-fn lttng(args: &[&str]) {
-    let out = Command::new("lttng").args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "lttng {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// Builds the instrumented program.
 fn build_app(work: &Path) -> PathBuf {
@@ -187,7 +101,7 @@ fn trace_run(work: &Path, exe: &Path, name: &str, per_pid: bool, events: u32) ->
 
 #[test]
 fn lttng_ust_traces_read_like_babeltrace2() {
-    if !lttng_available() || !babeltrace_available() {
+    if !lttng::available() || !babeltrace_available() {
         return;
     }
     let work = temp_dir("lttng");
