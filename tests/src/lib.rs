@@ -54,6 +54,16 @@ pub fn cargo_bin(package: &str, bin: &str) -> PathBuf {
 /// prefix by `tracer-core/capi/install.sh` (headers, libtracer.so, tracer.pc), using only what
 /// `pkg-config tracer` says, as a user's build would.
 pub fn build_c(name: &str, sources: &[PathBuf], includes: &[PathBuf]) -> PathBuf {
+    build_c_with(name, sources, includes, &[])
+}
+
+/// [`build_c`] with more compiler flags (`-shared -fPIC` for a module to `dlopen`).
+pub fn build_c_with(
+    name: &str,
+    sources: &[PathBuf],
+    includes: &[PathBuf],
+    extra: &[&str],
+) -> PathBuf {
     let lib = cargo_bin("tracer-capi", "libtracer.so");
     let prefix = std::env::temp_dir().join(format!("tracer-capi-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&prefix);
@@ -80,7 +90,9 @@ pub fn build_c(name: &str, sources: &[PathBuf], includes: &[PathBuf]) -> PathBuf
     let out = prefix.join(name);
     let mut cc = Command::new("cc");
     cc.current_dir(repo_root())
-        .args(["-O2", "-g", "-o"])
+        .args(["-O2", "-g"])
+        .args(extra)
+        .arg("-o")
         .arg(&out);
     for i in includes {
         cc.arg("-I").arg(i);

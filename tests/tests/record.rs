@@ -8,8 +8,9 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use tracer_lsp_tests::procs::Started;
 use tracer_lsp_tests::{
-    babeltrace_available, babeltrace_events, binary, build_c, cargo_bin, repo_root,
+    babeltrace_available, babeltrace_events, binary, build_c, build_c_with, cargo_bin, repo_root,
 };
 
 fn out_dir(name: &str) -> PathBuf {
@@ -376,5 +377,107 @@ fn a_reader_that_closes_stdout_early_does_not_change_the_exit_status() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A shared object with tracepoints, loaded with `dlopen`, run and unloaded while its program
+/// goes on: neither a fork (the child registers its call sites anew) nor the end of the
+/// recording (every call site is switched off) may touch the unloaded module's call sites. Both
+/// crashed the program before modules told the library they were going.
+#[test]
+fn a_module_unloaded_mid_recording_is_never_touched_again() {
+    let c = repo_root().join("tests/c");
+    let module = build_c_with(
+        "plugin.so",
+        &[c.join("plugin.c")],
+        std::slice::from_ref(&c),
+        &["-shared", "-fPIC"],
+    );
+    let host = build_c(
+        "plugin-host",
+        &[c.join("plugin-host.c")],
+        std::slice::from_ref(&c),
+    );
+    let (host, module) = (host.to_str().unwrap(), module.to_str().unwrap());
+
+    // The fork: the child's first event registers its call sites as a process of its own.
+    let fork_dir = out_dir("plugin-fork");
+    let out = Command::new(binary())
+        .args(["record", "--json", "--output"])
+        .arg(&fork_dir)
+        .args(["--", host, module, "10", "0"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "record: {}: {stdout}", out.status);
+    assert!(
+        stdout.lines().any(|l| l == "plugin ran 10 times, child 0"),
+        "the forked child did not end normally: {stdout}"
+    );
+    let json = stdout.lines().find(|l| l.starts_with('{')).unwrap();
+    let report: Value = serde_json::from_str(json).unwrap();
+    let counts: Vec<(String, u64, String, u64)> = sites(&report)
+        .into_iter()
+        .map(|(f, l, e, n)| (f.rsplit('/').next().unwrap().to_owned(), l, e, n))
+        .collect();
+    let host_c = c.join("plugin-host.c");
+    let tick = |nth| line_of(&host_c, "tracepoint(idle, tick", nth);
+    assert_eq!(
+        counts,
+        [
+            (
+                "plugin-host.c".to_owned(),
+                tick(0),
+                "idle:tick".to_owned(),
+                1
+            ),
+            (
+                "plugin-host.c".to_owned(),
+                tick(1),
+                "idle:tick".to_owned(),
+                1
+            ),
+            (
+                "plugin.c".to_owned(),
+                line_of(&c.join("plugin.c"), "tracepoint(plugin, work", 0),
+                "plugin:work".to_owned(),
+                10
+            ),
+        ]
+    );
+
+    // The end of the recording while the program still runs: every call site of the program
+    // is switched off, and the unloaded module's are left alone.
+    let dir = out_dir("plugin-stop");
+    let mut rec = Started(
+        Command::new(binary())
+            .args(["record", "--output"])
+            .arg(&dir)
+            .args(["--", host, module, "10", "2"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stdout = rec.0.stdout.take().unwrap();
+    wait_for_trace(&dir);
+    std::thread::sleep(Duration::from_millis(500));
+    // SIGINT to the recorder alone (not the program's process group).
+    assert!(Command::new("kill")
+        .args(["-INT", &rec.0.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let status = rec.wait_for(Duration::from_secs(20), "record after SIGINT");
+    let mut printed = String::new();
+    stdout.read_to_string(&mut printed).unwrap();
+    assert!(
+        status.success(),
+        "the program did not survive: {status}: {printed}"
+    );
+    assert!(
+        printed.lines().any(|l| l == "plugin ran 10 times, child 0"),
+        "{printed}"
+    );
+    let _ = std::fs::remove_dir_all(&fork_dir);
     let _ = std::fs::remove_dir_all(&dir);
 }

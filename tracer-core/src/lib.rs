@@ -90,6 +90,12 @@ pub mod ffi {
     pub fn disable(state: &SiteState) {
         state.set_mask(0)
     }
+
+    /// Forgets the foreign call sites `in_module` picks: their module is being unloaded, so
+    /// their state is never written again. Returns how many.
+    pub fn unregister_sites(in_module: impl FnMut(&SiteState) -> bool) -> usize {
+        crate::registry::unregister_sites(in_module)
+    }
 }
 
 /// Items the macros expand to; not a stable API.

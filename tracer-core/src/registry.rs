@@ -11,7 +11,7 @@ use crate::locks::{lock, Held};
 use crate::remote::ClassLog;
 use crate::schema::EventSchema;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::*};
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering::*};
 use std::sync::{Arc, Mutex};
 
 /// Set in a call site's mask until it registers, so the first hit takes the slow path without
@@ -190,10 +190,19 @@ impl CallSite {
 pub struct EventClass {
     /// What the metadata says about its events.
     pub schema: Arc<EventSchema>,
-    state: &'static SiteState,
+    /// The call site; null once the module holding it was unloaded (see [`unregister_sites`]):
+    /// its events stay described, its state is never touched again. Changed and followed
+    /// under the registry lock only.
+    state: AtomicPtr<SiteState>,
 }
 
 impl EventClass {
+    fn site(&self) -> Option<&'static SiteState> {
+        // SAFETY: non-null only while the site's module is loaded: `unregister_sites` clears
+        // it (under the registry lock, which every caller holds) before the module goes.
+        unsafe { self.state.load(Acquire).as_ref() }
+    }
+
     /// The id its events carry.
     pub fn id(&self) -> u32 {
         self.schema.id
@@ -204,9 +213,9 @@ impl EventClass {
         self.schema.full_name()
     }
 
-    /// The call site's current mask.
+    /// The call site's current mask (0 once its module was unloaded).
     pub fn mask(&self) -> u64 {
-        self.state.mask()
+        self.site().map_or(0, SiteState::mask)
     }
 }
 
@@ -310,7 +319,7 @@ pub(crate) fn register_with(state: &'static SiteState, make: impl FnOnce(u32) ->
     }
     reg.classes.push(Arc::new(EventClass {
         schema: schema.clone(),
-        state,
+        state: AtomicPtr::new(state as *const SiteState as *mut SiteState),
     }));
     reg.by_site.insert(state as *const SiteState as usize, id);
     reg.version += 1;
@@ -322,8 +331,8 @@ impl Registry {
     /// Makes every registered call site take the registration path on its next hit (a forked
     /// child connecting to the recorder as a process of its own).
     pub(crate) fn mark_all_unregistered(&self) {
-        for c in &self.classes {
-            c.state.set_mask(UNREGISTERED);
+        for site in self.classes.iter().filter_map(|c| c.site()) {
+            site.set_mask(UNREGISTERED);
         }
     }
 }
@@ -331,6 +340,27 @@ impl Registry {
 /// Every registered call site with its schema, for recomputing masks when rules change.
 pub(crate) fn for_each_site(mut f: impl FnMut(&'static SiteState, &EventSchema)) {
     for c in &registry().classes {
-        f(c.state, &c.schema);
+        if let Some(site) = c.site() {
+            f(site, &c.schema);
+        }
     }
+}
+
+/// Forgets the call sites `in_module` picks, whose module is being unloaded: their masks are
+/// never written again (a rule change, a fork) and a module loaded later at the same address
+/// registers its sites anew. Their event classes stay: recorded events keep their schema.
+/// Returns how many were forgotten.
+pub(crate) fn unregister_sites(mut in_module: impl FnMut(&SiteState) -> bool) -> usize {
+    let mut reg = registry();
+    let reg = &mut *reg;
+    let mut forgotten = 0;
+    for c in &reg.classes {
+        let Some(site) = c.site().filter(|s| in_module(s)) else {
+            continue;
+        };
+        c.state.store(std::ptr::null_mut(), Release);
+        reg.by_site.remove(&(site as *const SiteState as usize));
+        forgotten += 1;
+    }
+    forgotten
 }

@@ -11,7 +11,8 @@
 //! Nothing here trusts the descriptors: a field of an unknown kind or size disables its call
 //! site (mask 0) instead of writing events no reader could decode.
 
-use std::ffi::{c_char, c_int, CStr};
+use std::ffi::{c_char, c_int, c_void, CStr};
+use std::ops::Range;
 use tracer_core::ffi::{self, Pending, SiteState};
 use tracer_core::field::Scalar;
 use tracer_core::schema::{EnumLabel, EventSchema, FieldKind, FieldSchema};
@@ -233,6 +234,70 @@ pub unsafe extern "C" fn tracer_register(
         level,
         fields,
     });
+}
+
+/// A module (the program or a shared object) that holds call sites is being unloaded: the
+/// library never touches them again (see `abi.h`). `module` is an address inside it; the
+/// header passes its `__dso_handle` from a destructor, so this runs from `dlclose` or `exit`.
+///
+/// # Safety
+/// `module` is NULL or an address inside a loaded module.
+#[no_mangle]
+pub unsafe extern "C" fn tracer_unregister_module(module: *const c_void) {
+    if module.is_null() {
+        return;
+    }
+    let segments = module_segments(module as usize);
+    if segments.is_empty() {
+        return;
+    }
+    ffi::unregister_sites(|site| {
+        let at = site as *const SiteState as usize;
+        site.abi() != 0 && segments.iter().any(|r| r.contains(&at))
+    });
+}
+
+/// The loaded segments of the module that holds `addr` (none when no module does).
+fn module_segments(addr: usize) -> Vec<Range<usize>> {
+    struct Search {
+        addr: usize,
+        found: Vec<Range<usize>>,
+    }
+    unsafe extern "C" fn visit(
+        info: *mut libc::dl_phdr_info,
+        _size: libc::size_t,
+        data: *mut c_void,
+    ) -> c_int {
+        // SAFETY: `data` is the `Search` below; `info` and its program headers are the
+        // loader's, valid during the callback.
+        let (search, info) = unsafe { (&mut *data.cast::<Search>(), &*info) };
+        if info.dlpi_phdr.is_null() {
+            return 0;
+        }
+        // SAFETY: as above.
+        let headers =
+            unsafe { std::slice::from_raw_parts(info.dlpi_phdr, usize::from(info.dlpi_phnum)) };
+        let segments: Vec<Range<usize>> = headers
+            .iter()
+            .filter(|h| h.p_type == libc::PT_LOAD)
+            .map(|h| {
+                let start = (info.dlpi_addr as usize).wrapping_add(h.p_vaddr as usize);
+                start..start.saturating_add(h.p_memsz as usize)
+            })
+            .collect();
+        if segments.iter().any(|r| r.contains(&search.addr)) {
+            search.found = segments;
+            return 1;
+        }
+        0
+    }
+    let mut search = Search {
+        addr,
+        found: Vec::new(),
+    };
+    // SAFETY: `visit` matches the callback type and only uses `search` during the call.
+    unsafe { libc::dl_iterate_phdr(Some(visit), (&mut search as *mut Search).cast()) };
+    search.found
 }
 
 fn publish(e: &mut Emit, p: *mut u8) -> c_int {

@@ -90,7 +90,9 @@
  * instantiates the probes / defines the tracepoints / loads the provider dynamically" switches
  * (LTTNG_UST_TRACEPOINT_CREATE_PROBES, LTTNG_UST_TRACEPOINT_DEFINE,
  * LTTNG_UST_TRACEPOINT_PROBE_DYNAMIC_LINKAGE and their version-0 names) may be defined and
- * change nothing. The destructor switch has nothing to switch off either.
+ * change nothing. The destructor switch has nothing to switch off either: the destructors of
+ * <tracer/tracepoint.h> only make the library forget an unloaded module's call sites, and a
+ * tracepoint hit after them (from a later destructor) is still recorded.
  */
 static inline void lttng_ust_tracepoint_destructors_disable(void)
 {

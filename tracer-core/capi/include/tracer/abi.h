@@ -3,7 +3,7 @@
  * The binary interface between instrumented C/C++ code and libtracer.so.
  *
  * Everything a tracepoint needs from the library is here: the call-site record the macros of
- * <tracer/tracepoint.h> put in the caller, the field descriptors they register, and three
+ * <tracer/tracepoint.h> put in the caller, the field descriptors they register, and four
  * functions. The library implements exactly this; the macros are only one way to call it.
  *
  * Protocol of one tracepoint() call:
@@ -144,6 +144,15 @@ int tracer_reserve(struct tracer_callsite *site, uint64_t mask, size_t len, stru
  * on the same thread, with the same struct tracer_emit.
  */
 int tracer_commit(struct tracer_emit *e);
+
+/*
+ * The module (the program or a shared object) holding `module` is being unloaded, or the
+ * program ends: the library forgets every call site inside it and never writes to them again
+ * (a rule change, a fork). Their event classes stay described in the trace. <tracer/tracepoint.h>
+ * calls it from a destructor in every translation unit, with the unit's __dso_handle; any
+ * address inside the module does. NULL is ignored. Not from a signal handler.
+ */
+void tracer_unregister_module(const void *module);
 
 /* The layout the library's #[repr(C)] mirrors assume (LP64). */
 #if defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ == 8

@@ -43,6 +43,23 @@
 
 #include <tracer/abi.h>
 
+/* ---- Unloading ------------------------------------------------------------------------------
+ * A module that holds call sites may be unloaded (dlclose) while the program goes on: each
+ * translation unit tells the library when its module goes, so the library never writes to its
+ * call sites afterwards. __dso_handle is the module's own (the C runtime defines it in every
+ * executable and shared object). */
+#ifdef __cplusplus
+extern "C" {
+#endif
+extern void *__dso_handle __attribute__((__weak__, __visibility__("hidden")));
+#ifdef __cplusplus
+}
+#endif
+__attribute__((__destructor__, __used__)) static void tracer_i_module_unloaded(void)
+{
+    tracer_unregister_module(&__dso_handle);
+}
+
 /* ---- Log levels (LTTng numbering; passed to tracer_register) ------------------------------ */
 
 enum tracer_loglevel {
