@@ -145,6 +145,27 @@ class Workbench {
         });
     }
 
+    /**
+     * How many count bullets (●) the active editor shows, wherever they come from: the text of
+     * its lines (inlay hints are text in the line) and the content before or after any span.
+     */
+    async countBullets(): Promise<number> {
+        return this.page.evaluate(() => {
+            const editor = document.querySelector('.editor-group-container.active .monaco-editor') ?? document;
+            let n = 0;
+            for (const line of Array.from(editor.querySelectorAll('.view-line'))) {
+                n += (line.textContent ?? '').split('●').length - 1;
+                for (const span of Array.from(line.querySelectorAll('span'))) {
+                    for (const pseudo of ['::before', '::after']) {
+                        const content = getComputedStyle(span, pseudo).content;
+                        n += content ? content.split('●').length - 1 : 0;
+                    }
+                }
+            }
+            return n;
+        });
+    }
+
     /** How many lines of the active editor have a gutter mark with an image. */
     async gutterMarks(): Promise<number> {
         return this.page.evaluate(() => {
@@ -378,6 +399,12 @@ async function recordShowsCounts(wb: Workbench, opts: Options, artifacts: string
     });
     if (drawn.some((a) => !a.line.includes('tracepoint(hello, '))) {
         throw new Error(`counts drawn on a line without a probe site: ${JSON.stringify(drawn)}`);
+    }
+    // Once each: the server's inlay hints say the same as the heat map, which hides them.
+    await wb.page.waitForTimeout(1500);
+    const bullets = await wb.countBullets();
+    if (bullets !== want.length) {
+        throw new Error(`${bullets} counts shown on hello.c's ${want.length} probe-site lines (each once expected)`);
     }
     // Away from the tabs and the breadcrumbs, whose tooltips would show the run's directory.
     await wb.page.mouse.move(1000, 720);

@@ -7,6 +7,7 @@ import * as os from 'os';
 import * as vscode from 'vscode';
 import {
     ExecuteCommandRequest,
+    InlayHintRequest,
     LanguageClient,
     LanguageClientOptions,
     ServerOptions,
@@ -99,8 +100,10 @@ class TracerExtension implements vscode.Disposable {
                 } else if (e.affectsConfiguration('tracer.heatMap.enabled')) {
                     this.heatMap.enabled = vscode.workspace.getConfiguration('tracer.heatMap').get<boolean>('enabled', true);
                     this.heatMap.renderAll();
+                    this.refreshInlayHints();
                 } else if (e.affectsConfiguration('tracer.heatMap')) {
                     this.heatMap.rebuildTypes();
+                    this.refreshInlayHints();
                 }
             }),
             vscode.workspace.onDidGrantWorkspaceTrust(() => void this.restart()),
@@ -137,6 +140,10 @@ class TracerExtension implements vscode.Disposable {
             middleware: {
                 executeCommand: (command, commandArgs, next) =>
                     command === ServerCommand.showReferences ? this.showReferences(commandArgs) : next(command, commandArgs),
+                // The server's inlay hints are the per-line counts; while the heat map writes
+                // them after the line, they would be there twice.
+                provideInlayHints: (document, viewPort, token, next) =>
+                    this.heatMap.drawsCounts ? [] : next(document, viewPort, token),
             },
         };
         const client = new LanguageClient('tracer', 'Tracer Language Server', serverOptions, clientOptions);
@@ -485,7 +492,16 @@ class TracerExtension implements vscode.Disposable {
     private toggleHeatMap(): void {
         this.heatMap.enabled = !this.heatMap.enabled;
         this.heatMap.renderAll();
+        this.refreshInlayHints();
         vscode.window.setStatusBarMessage(`Tracer: heat map ${this.heatMap.enabled ? 'on' : 'off'}`, 2000);
+    }
+
+    /** Asks VS Code for the inlay hints again: whether they are shown follows the heat map. */
+    private refreshInlayHints(): void {
+        const feature = this.client?.getFeature(InlayHintRequest.method);
+        for (const editor of vscode.window.visibleTextEditors) {
+            feature?.getProvider(editor.document)?.onDidChangeInlayHints.fire();
+        }
     }
 
     dispose(): void {

@@ -13,6 +13,11 @@ export class HeatMapView implements vscode.Disposable {
     /** Switched by "Toggle Heat Map"; starts from `tracer.heatMap.enabled`. */
     enabled = true;
 
+    /** Whether the count and rate are written after each probe-site line now. */
+    get drawsCounts(): boolean {
+        return this.enabled && this.showCounts;
+    }
+
     constructor(
         private readonly store: CountsStore,
         /** A directory of the extension's own where the gutter marks are written as SVG files. */
