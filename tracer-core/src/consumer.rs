@@ -11,7 +11,7 @@
 use crate::clock::trace_clock;
 use crate::ctf::metadata::{tsdl, EnvValue, TraceDescription};
 use crate::ctf::packet::PacketInfo;
-use crate::ctf::{walk_events, walk_events_with, EventSpan, Walk};
+use crate::ctf::{walk_events, walk_events_with, Walk};
 use crate::error::{io_at, Error};
 use crate::registry;
 use crate::remote::beacon::Horizon;
@@ -141,7 +141,7 @@ pub struct ClassCounts {
 pub const KEPT_PAYLOADS: usize = 3;
 
 /// Events seen by a consumer so far, per event class, for live views.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct LiveCounts {
     /// Per class id.
     pub per_class: Vec<ClassCounts>,
@@ -149,44 +149,66 @@ pub struct LiveCounts {
     pub events: u64,
     /// Events lost by the streams (discarded or overwritten).
     pub lost: u64,
-    /// Events of the packet being counted (scratch, reused).
-    packet: Vec<EventSpan>,
+    /// Scratch of the packet being counted: per class id, its latest events in the packet.
+    recent: Vec<Recent>,
+    /// Scratch: the classes met in the packet being counted.
+    met: Vec<u32>,
+    /// Packets counted, which stamps `recent`.
+    packets: u64,
+}
+
+/// The latest [`KEPT_PAYLOADS`] events of one class in one packet (a ring of payload spans).
+#[derive(Clone, Debug, Default)]
+struct Recent {
+    /// The packet they are from.
+    packet: u64,
+    /// Events of the class in that packet.
+    n: usize,
+    spans: [(usize, usize); KEPT_PAYLOADS],
 }
 
 impl LiveCounts {
-    /// Counts the events of one packet body.
+    /// Counts the events of one packet body, and keeps the payloads of each class's latest
+    /// events: one pass, no per-event allocation or hashing (the consumer runs this on every
+    /// packet, at the writers' event rate).
     fn count_packet(&mut self, bytes: &[u8], begin: u64, classes: &[Arc<EventSchema>]) -> Walk {
-        let mut packet = std::mem::take(&mut self.packet);
-        packet.clear();
-        let walk = walk_events_with(bytes, begin, classes, |e| packet.push(e));
-        for e in &packet {
+        self.packets += 1;
+        let packet = self.packets;
+        let (per_class, recent, met) = (&mut self.per_class, &mut self.recent, &mut self.met);
+        met.clear();
+        let walk = walk_events_with(bytes, begin, classes, |e| {
             let id = e.id as usize;
-            if self.per_class.len() <= id {
-                self.per_class.resize(id + 1, ClassCounts::default());
+            if per_class.len() <= id {
+                per_class.resize(id + 1, ClassCounts::default());
+                recent.resize(id + 1, Recent::default());
             }
-            let c = &mut self.per_class[id];
+            let c = &mut per_class[id];
             if c.count == 0 {
                 c.first = e.clock;
             }
             c.count += 1;
             c.last = e.clock;
-        }
-        self.events += packet.len() as u64;
-        // The latest payloads: walk back until every class met has its share.
-        let mut kept: HashMap<u32, usize> = HashMap::new();
-        for e in packet.iter().rev() {
-            let n = kept.entry(e.id).or_default();
-            if *n == KEPT_PAYLOADS {
-                continue;
+            let r = &mut recent[id];
+            if r.packet != packet {
+                r.packet = packet;
+                r.n = 0;
+                met.push(e.id);
             }
-            *n += 1;
-            let q = &mut self.per_class[e.id as usize].payloads;
-            if *n == 1 {
-                q.clear();
+            r.spans[r.n % KEPT_PAYLOADS] = e.payload;
+            r.n += 1;
+        });
+        self.events += walk.events;
+        for &id in &self.met {
+            let r = &self.recent[id as usize];
+            let q = &mut self.per_class[id as usize].payloads;
+            for k in r.n.saturating_sub(KEPT_PAYLOADS)..r.n {
+                let (a, b) = r.spans[k % KEPT_PAYLOADS];
+                q.push_back(bytes[a..b].to_vec());
             }
-            q.push_front(bytes[e.payload.0..e.payload.1].to_vec());
+            while q.len() > KEPT_PAYLOADS {
+                q.pop_front();
+            }
         }
-        self.packet = packet;
         walk
     }
 }
@@ -820,6 +842,71 @@ mod tests {
         let ts = crate::clock::now();
         assert!(w.write(0, ts, 0, &|_: &mut PayloadWriter<'_>| {}));
         ts
+    }
+
+    #[test]
+    fn live_counts_keep_the_latest_payloads_across_packets() {
+        use crate::field::Scalar;
+        use crate::schema::{FieldKind, FieldSchema};
+        let schema = |id: u32| {
+            Arc::new(EventSchema {
+                id,
+                provider: "p".into(),
+                event: format!("e{id}"),
+                file: "f.c".into(),
+                line: id,
+                function: "main".into(),
+                level: 13,
+                fields: vec![FieldSchema {
+                    name: "v".into(),
+                    kind: FieldKind::Number {
+                        ty: Scalar::Int {
+                            bits: 64,
+                            signed: false,
+                        },
+                        hex: false,
+                    },
+                }],
+            })
+        };
+        let classes = [schema(0), schema(1)];
+        let cfg = ChannelConfig::default();
+        let stream = Arc::new(Stream {
+            ring: RingBuffer::new(&cfg).unwrap(),
+            id: 0,
+            mode: cfg.mode,
+            notifier: Arc::new(Notifier::default()),
+        });
+        let mut w = StreamWriter::adopt(stream.clone(), 0).unwrap();
+        let mut counts = LiveCounts::default();
+        // Packet 1: class 0 with 1..=4, class 1 with 10; packet 2: class 0 with 5 only.
+        let mut from = 0;
+        let mut packet = |events: &[(u32, u64)], counts: &mut LiveCounts| {
+            for (i, &(id, v)) in events.iter().enumerate() {
+                let fill = move |p: &mut PayloadWriter<'_>| p.put(&v.to_le_bytes());
+                assert!(w.write(id, 100 + i as u64, 8, &fill));
+            }
+            let slot = stream.ring.slot(0);
+            assert!(matches!(slot.hold(0, true), Hold::Held { .. }));
+            let to = slot.view().commit as usize;
+            // SAFETY: the slot is held and `to` was read after holding it.
+            let bytes = unsafe { stream.ring.committed_bytes(0, from, to) }.unwrap();
+            counts.count_packet(bytes, 100, &classes);
+            slot.release_partial(0);
+            from = to;
+        };
+        packet(&[(0, 1), (0, 2), (1, 10), (0, 3), (0, 4)], &mut counts);
+        packet(&[(0, 5)], &mut counts);
+        let values = |c: &ClassCounts| -> Vec<u64> {
+            c.payloads
+                .iter()
+                .map(|p| u64::from_le_bytes(p[..8].try_into().unwrap()))
+                .collect()
+        };
+        assert_eq!(counts.events, 6);
+        assert_eq!(counts.per_class[0].count, 5);
+        assert_eq!(values(&counts.per_class[0]), [3, 4, 5]);
+        assert_eq!(values(&counts.per_class[1]), [10]);
     }
 
     #[test]
