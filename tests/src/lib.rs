@@ -398,6 +398,27 @@ impl LspClient {
         );
     }
 
+    /// (0-based line, title) of every code lens of a document, in the server's order.
+    pub fn code_lenses(&mut self, uri: &str) -> Vec<(u64, String)> {
+        let r = self.request(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        r.as_array()
+            .expect("code lenses")
+            .iter()
+            .map(|l| {
+                (
+                    l["range"]["start"]["line"].as_u64().unwrap_or_default(),
+                    l["command"]["title"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                )
+            })
+            .collect()
+    }
+
     /// (0-based line, label) of every inlay hint of a document.
     pub fn inlay_hints(&mut self, uri: &str) -> Vec<(u64, String)> {
         let r = self.request(

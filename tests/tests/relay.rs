@@ -157,6 +157,12 @@ fn live_viewer(url: &str) -> (Started, Receiver, Receiver) {
 
 type Receiver = std::sync::mpsc::Receiver<(Instant, String)>;
 
+/// `tests/c/idle.c` built against the C API as `name`.
+fn idle_program(name: &str) -> std::path::PathBuf {
+    let c = repo_root().join("tests/c");
+    build_c(name, &[c.join("idle.c")], &[c])
+}
+
 /// A thread that records one event and then waits does not stall the live view of the others
 /// (the relay answers INACTIVE with the parked stream's beacon): babeltrace2 prints the busy
 /// thread's events while the program runs, through the relay's files of a local recording
@@ -168,11 +174,7 @@ fn an_idle_thread_does_not_stall_the_live_view() {
     if !babeltrace_available() {
         return;
     }
-    let idle = build_c(
-        "idle",
-        &[repo_root().join("tests/c/idle.c")],
-        &[repo_root().join("tests/c")],
-    );
+    let idle = idle_program("idle");
     let root = temp_root("relay", "idle");
     let relay = start_relay(&root, 0, &[]);
     let local = root.join("localhost").join("idle-local");
@@ -257,11 +259,7 @@ fn an_idle_process_does_not_stall_the_live_view_of_a_later_one() {
     if !babeltrace_available() {
         return;
     }
-    let idle = build_c(
-        "idle-two",
-        &[repo_root().join("tests/c/idle.c")],
-        &[repo_root().join("tests/c")],
-    );
+    let idle = idle_program("idle-two");
     let idle = idle.to_str().unwrap();
     let root = temp_root("relay", "idle-two");
     let relay = start_relay(&root, 0, &[]);

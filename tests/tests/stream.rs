@@ -750,21 +750,12 @@ fn a_target_in_its_own_network_namespace_streams_to_the_host() {
             .map(|&(l, n)| (l, format!("● {n}")))
             .collect::<Vec<_>>()
     );
-    let lenses = editor.request(
-        "textDocument/codeLens",
-        json!({"textDocument": {"uri": uri}}),
-    );
-    let titles: Vec<&str> = lenses
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|l| l["command"]["title"].as_str())
-        .collect();
+    let lenses = editor.code_lenses(&uri);
     for n in per_event {
         let total = format!("● {n} events recorded");
         assert!(
-            titles.contains(&total.as_str()),
-            "{total:?} not in {titles:?}"
+            lenses.iter().any(|(_, t)| *t == total),
+            "{total:?} not in {lenses:?}"
         );
     }
     assert_eq!(
