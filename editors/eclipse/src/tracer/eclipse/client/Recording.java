@@ -20,6 +20,7 @@ import com.google.gson.JsonPrimitive;
  */
 public final class Recording {
     public static final String RECORD = "tracer.record";
+    public static final String ATTACH = "tracer.attach";
     public static final String STOP = "tracer.stop";
     public static final String OPEN_TRACE = "tracer.openTrace";
     public static final String CLEAR_COUNTS = "tracer.clearCounts";
@@ -140,6 +141,34 @@ public final class Recording {
         JsonObject arg = new JsonObject();
         arg.add("id", id);
         return List.of(arg);
+    }
+
+    private static final Pattern LIVE_URL = Pattern
+            .compile("^net://([^/:\\s]+|\\[[0-9a-fA-F:]+\\])(:(\\d+))?/host/([^/\\s]+)/([^/\\s]+)$");
+
+    /**
+     * Why `value` is not a live-session URL (`net://HOST[:PORT]/host/HOSTNAME/SESSION`, as
+     * babeltrace2 and `tracer.attach` take it), or null when it is one.
+     */
+    public static String liveUrlProblem(String value) {
+        Matcher m = LIVE_URL.matcher(value == null ? "" : value.trim());
+        if (!m.matches()) {
+            return "expected net://HOST[:PORT]/host/HOSTNAME/SESSION, e.g. net://localhost/host/board/demo";
+        }
+        if (m.group(3) != null) {
+            long port = m.group(3).length() > 5 ? Long.MAX_VALUE : Long.parseLong(m.group(3));
+            if (port < 1 || port > 65535) {
+                return "port " + m.group(3) + " is not between 1 and 65535";
+            }
+        }
+        return null;
+    }
+
+    /** The argument of `tracer.attach`. */
+    public static JsonObject attachArguments(String url) {
+        JsonObject arg = new JsonObject();
+        arg.addProperty("url", url.trim());
+        return arg;
     }
 
     /** The arguments of `tracer.openTrace`. */

@@ -25,6 +25,7 @@ import org.eclipse.ui.handlers.HandlerUtil;
 import org.eclipse.ui.texteditor.ITextEditor;
 
 import tracer.eclipse.client.CommandLine;
+import tracer.eclipse.client.Recording;
 import tracer.eclipse.client.TextPositions;
 import tracer.eclipse.ui.search.ReferencesQuery;
 
@@ -32,6 +33,8 @@ import tracer.eclipse.ui.search.ReferencesQuery;
 public final class Handlers {
     /** The optional parameter of the Record command: the command line, skipping the dialog. */
     public static final String COMMAND_LINE_PARAMETER = "tracer.eclipse.record.commandLine";
+    /** The optional parameter of the Attach command: the live session's URL, skipping the dialog. */
+    public static final String URL_PARAMETER = "tracer.eclipse.attach.url";
 
     private Handlers() {
     }
@@ -95,6 +98,32 @@ public final class Handlers {
                 }
             });
             return dialog.open() == Window.OK ? dialog.getValue() : null;
+        }
+    }
+
+    /**
+     * Attach to Live Session…: asks for the URL of a session a relay serves (a program recorded on
+     * a board and streamed to the host, say) and shows its counts as they arrive.
+     */
+    public static final class Attach extends AbstractHandler {
+        @Override
+        public Object execute(ExecutionEvent event) {
+            String url = event.getParameter(URL_PARAMETER);
+            if (url == null) {
+                InputDialog dialog = new InputDialog(HandlerUtil.getActiveShell(event), "Tracer: Attach to Live Session",
+                        "URL of a live session served by `tracer-lsp relay` (or lttng-relayd):"
+                                + " net://HOST[:PORT]/host/HOSTNAME/SESSION",
+                        Prefs.store().getString(Prefs.LIVE_URL), Recording::liveUrlProblem);
+                if (dialog.open() != Window.OK) {
+                    return null;
+                }
+                url = dialog.getValue();
+            }
+            RecordingController recording = TracerPlugin.get().recording();
+            String liveUrl = url;
+            CompletableFuture.runAsync(() -> reportFailure(recording.attach(liveUrl)));
+            showView();
+            return null;
         }
     }
 

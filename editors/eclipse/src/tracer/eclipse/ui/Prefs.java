@@ -18,6 +18,8 @@ public final class Prefs extends AbstractPreferenceInitializer {
     public static final String RECORD_MODE = "record.mode";
     /** Command lines recorded last, newline-separated, most recent first. */
     public static final String RECORD_HISTORY = "record.history";
+    /** The URL of the last live session attached to. */
+    public static final String LIVE_URL = "attach.url";
     public static final String HEAT_MAP_ENABLED = "heatMap.enabled";
     /** The Trace Compass launcher; empty: `tracecompass` on PATH. */
     public static final String TRACE_COMPASS_PATH = "traceCompass.path";
@@ -30,6 +32,7 @@ public final class Prefs extends AbstractPreferenceInitializer {
         store.setDefault(RECORD_COMMAND, "");
         store.setDefault(RECORD_MODE, "discard");
         store.setDefault(RECORD_HISTORY, "");
+        store.setDefault(LIVE_URL, "");
         store.setDefault(HEAT_MAP_ENABLED, true);
         store.setDefault(TRACE_COMPASS_PATH, "");
     }

@@ -25,9 +25,9 @@ import tracer.eclipse.client.TracerConnection;
 
 /**
  * The recording state behind the Tracer menu, toolbar and view: starts a recording through
- * `tracer.record` (with a work-done token whose `$/progress` reports feed the status line),
- * stops it, opens a trace, clears counts, and remembers the last trace directory for Trace
- * Compass. Every action checks that the server advertises the command it needs and says which
+ * `tracer.record`, or follows a live session through `tracer.attach` (either with a work-done
+ * token whose `$/progress` reports feed the status line), stops it, opens a trace, clears
+ * counts, and remembers the last trace directory for Trace Compass. Every action checks that the server advertises the command it needs and says which
  * one is missing otherwise.
  */
 public final class RecordingController {
@@ -42,7 +42,11 @@ public final class RecordingController {
     private final CountsModel counts;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private State state = State.IDLE;
+    /** What is recorded or followed: the command line, or the live session's URL. */
     private String commandLine;
+    /** "Recording" or "Following", and "Recorded" or "Followed", for the status line. */
+    private String doing = "Recording";
+    private String done = "Recorded";
     private JsonPrimitive id;
     private String token;
     private String status = "";
@@ -128,31 +132,66 @@ public final class RecordingController {
             return CompletableFuture.failedFuture(new IllegalArgumentException("cannot record \"" + line + "\": "
                     + e.getMessage()));
         }
+        String mode = Prefs.store().getString(Prefs.RECORD_MODE);
+        var args = Recording.recordArguments(parsed, cwd == null ? null : cwd.getAbsolutePath(), mode, List.of());
+        return follow(connection, Recording.RECORD, args, line.trim(), "Recording", "Recorded",
+                () -> Prefs.store().setValue(Prefs.RECORD_HISTORY,
+                        String.join("\n", Recording.remember(Prefs.history(), line, Recording.HISTORY_LIMIT))));
+    }
+
+    /**
+     * Follows the live session `url` names (`net://HOST[:PORT]/host/HOSTNAME/SESSION`, served by
+     * `tracer-lsp relay` or lttng-relayd) like a recording: counts as they arrive, until the
+     * session ends or Stop. The future completes with the attachment's id, or fails with the
+     * reason (a bad URL, no relay there, no such session).
+     */
+    public CompletableFuture<JsonPrimitive> attach(String url) {
+        String problem = Recording.liveUrlProblem(url);
+        if (problem != null) {
+            return CompletableFuture.failedFuture(
+                    new IllegalArgumentException("cannot attach to \"" + url + "\": " + problem));
+        }
+        TracerConnection connection;
+        try {
+            connection = require(Recording.ATTACH);
+        } catch (IllegalStateException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return follow(connection, Recording.ATTACH, Recording.attachArguments(url), url.trim(), "Following",
+                "Followed", () -> Prefs.store().setValue(Prefs.LIVE_URL, url.trim()));
+    }
+
+    /**
+     * Runs a server command that starts something to follow (`tracer.record`, `tracer.attach`)
+     * with a fresh work-done token; `label` names it in the status line, `accepted` runs once
+     * nothing else was running.
+     */
+    private CompletableFuture<JsonPrimitive> follow(TracerConnection connection, String command, Object args,
+            String label, String doingVerb, String doneVerb, Runnable accepted) {
         synchronized (this) {
             if (state != State.IDLE) {
                 return CompletableFuture.failedFuture(new IllegalStateException(
                         "a recording is already running; stop it first"));
             }
             state = State.STARTING;
-            commandLine = line.trim();
+            commandLine = label;
+            doing = doingVerb;
+            done = doneVerb;
             token = "tracer-eclipse-record-" + System.nanoTime();
             figures = null;
             status = "Starting " + commandLine + "…";
         }
-        Prefs.store().setValue(Prefs.RECORD_HISTORY,
-                String.join("\n", Recording.remember(Prefs.history(), line, Recording.HISTORY_LIMIT)));
+        accepted.run();
         changed();
-        String mode = Prefs.store().getString(Prefs.RECORD_MODE);
-        var args = Recording.recordArguments(parsed, cwd == null ? null : cwd.getAbsolutePath(), mode, List.of());
         String myToken;
         synchronized (this) {
             myToken = token;
         }
-        return connection.execute(Recording.RECORD, List.of(args), myToken).handle((result, error) -> {
+        return connection.execute(command, List.of(args), myToken).handle((result, error) -> {
             synchronized (this) {
                 if (error != null) {
                     state = State.IDLE;
-                    status = "Recording " + commandLine + " did not start: " + rootMessage(error);
+                    status = doing + " " + commandLine + " did not start: " + rootMessage(error);
                 } else {
                     id = Recording.recordingId(result);
                     String trace = Recording.tracePath(result);
@@ -161,8 +200,8 @@ public final class RecordingController {
                     }
                     if (state == State.STARTING) {
                         state = State.RECORDING;
-                        status = "Recording " + commandLine;
-                        new RecordingJob(commandLine).schedule();
+                        status = doing + " " + commandLine;
+                        new RecordingJob(doing.toLowerCase() + " " + commandLine).schedule();
                     }
                 }
             }
@@ -199,10 +238,10 @@ public final class RecordingController {
                 state = State.IDLE;
                 token = null;
                 // The trace directory is the view's tooltip: long, and rarely what one reads first.
-                status = "Recorded " + commandLine + (message == null ? "" : ": " + Recording.withoutTrace(message));
+                status = done + " " + commandLine + (message == null ? "" : ": " + Recording.withoutTrace(message));
             } else if (message != null) {
                 figures = Figures.progress(message);
-                status = "Recording " + commandLine + ": " + message;
+                status = doing + " " + commandLine + ": " + message;
             }
         }
         changed();
@@ -280,8 +319,9 @@ public final class RecordingController {
      * sub-task, and its Cancel button stops the recording.
      */
     private final class RecordingJob extends Job {
-        RecordingJob(String commandLine) {
-            super("Tracer: recording " + commandLine);
+        /** `what`: "recording CMD" or "following URL". */
+        RecordingJob(String what) {
+            super("Tracer: " + what);
             setPriority(LONG);
         }
 

@@ -256,4 +256,72 @@ public class RealServerTest {
         assertEquals(4, server.inlayHints(uri("c/hello.c"), new org.eclipse.lsp4j.Range(new Position(0, 0),
                 new Position(hello.getNumberOfLines(), 0))).size());
     }
+
+    /**
+     * Attach to Live Session: a relay serves a recording (the C example run twice, 2 s apart,
+     * so the session is live when the server attaches) and the server follows it through
+     * `tracer.attach` until it ends, giving the counts of both runs on hello.c's lines.
+     */
+    @Test
+    public void attachingToALiveSessionGivesItsCountsOnTheProbeSiteLines() throws Exception {
+        if (!server.supportsCommand(Recording.ATTACH)) {
+            String why = "SKIPPED attaching with the real tracer-lsp: it does not advertise \"" + Recording.ATTACH
+                    + "\" (executeCommandProvider.commands = " + server.commands() + ")";
+            System.err.println(why);
+            Assume.assumeTrue(why, false);
+        }
+        String command = System.getenv("TRACER_ECLIPSE_RECORD_COMMAND");
+        assertTrue("TRACER_ECLIPSE_RECORD_COMMAND names no built C example (tests/eclipse-plugin.sh sets it)",
+                command != null && !command.isBlank());
+        String bin = Servers.realServer().get(0);
+        File root = Files.createTempDirectory("tracer-eclipse-relay-").toFile();
+        Process relay = new ProcessBuilder(bin, "relay", "--listen", "127.0.0.1:0", "--targets", "127.0.0.1:0",
+                "--root", root.getPath()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process record = null;
+        try {
+            String first = new java.io.BufferedReader(new java.io.InputStreamReader(relay.getInputStream(),
+                    StandardCharsets.UTF_8)).readLine();
+            var port = java.util.regex.Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)").matcher(
+                    String.valueOf(first));
+            assertTrue("the relay's first line names its port: " + first, port.find());
+            File session = new File(root, "board/demo");
+            String twice = command + " && sleep 2 && " + command;
+            record = new ProcessBuilder(bin, "record", "--output", session.getPath(), "--", "sh", "-c", twice)
+                    .directory(examples).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!new File(session, ".live").exists() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue("the recording went live", new File(session, ".live").exists());
+
+            open("c/hello.c");
+            String url = "net://localhost:" + port.group(1) + "/host/board/demo";
+            assertEquals(null, Recording.liveUrlProblem(url));
+            Object result = server.execute(Recording.ATTACH, List.of(Recording.attachArguments(url)), "junit-attach")
+                    .get(30, TimeUnit.SECONDS);
+            assertNotNull("tracer.attach returns an id", Recording.recordingId(result));
+            List<WorkDoneProgressNotification> reports = events.progressUntilEnd("junit-attach");
+            String end = ((WorkDoneProgressEnd) reports.get(reports.size() - 1)).getMessage();
+            assertTrue(end, end.startsWith("52 events, 0 lost"));
+            assertTrue("record exits", record.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(0, record.exitValue());
+
+            CountsModel counts = new CountsModel();
+            for (var n : events.counts) {
+                CountsModel.parse(n).ifPresent(e -> counts.update(Uris.normalize(e.getKey()), e.getValue()));
+            }
+            Map<Integer, Double> byLine = counts.rows().stream().filter(r -> r.uri().equals(uri("c/hello.c")))
+                    .collect(Collectors.toMap(CountsModel.Row::line, CountsModel.Row::count));
+            // Two runs of hello.c: twice the counts of one.
+            assertEquals(Map.of(9, 20.0, 11, 20.0, 20, 2.0, 24, 10.0), byLine);
+        } finally {
+            if (record != null) {
+                record.destroy();
+            }
+            relay.destroy();
+            relay.waitFor(10, TimeUnit.SECONDS);
+            Servers.delete(root);
+        }
+    }
 }

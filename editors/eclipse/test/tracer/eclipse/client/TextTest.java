@@ -1,6 +1,7 @@
 package tracer.eclipse.client;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
@@ -98,6 +99,16 @@ public class TextTest {
         assertEquals("/t/1", Recording.tracePath(trace));
         assertEquals(List.of("c", "a", "b"), Recording.remember(List.of("a", "c", "b"), " c ", 10));
         assertEquals(List.of("n", "a"), Recording.remember(List.of("a", "b"), "n", 2));
+        assertEquals("{\"url\":\"net://board:5344/host/b/s\"}",
+                Recording.attachArguments(" net://board:5344/host/b/s ").toString());
+        for (String good : new String[] {"net://localhost/host/board/demo", "net://10.0.0.2:5344/host/b/s",
+                "net://[::1]:1/host/h/s"}) {
+            assertEquals(good, null, Recording.liveUrlProblem(good));
+        }
+        for (String bad : new String[] {"", "http://x/host/h/s", "net://localhost/h/s", "net://x/host/h",
+                "net://x:0/host/h/s", "net://x:65536/host/h/s", "net://x:99999999999/host/h/s"}) {
+            assertNotNull(bad, Recording.liveUrlProblem(bad));
+        }
     }
 
     @Test

@@ -408,9 +408,9 @@ public final class Driver implements IStartup {
                 }
                 return List.of();
             });
-            equal(List.of("Record…", "Stop Recording", "Open Trace…", "Clear Counts", "Open Trace in Trace Compass",
-                    "Toggle Heat Map", "Find Tracepoint References", "Tracer View", "Restart Server"), items,
-                    "the Tracer menu");
+            equal(List.of("Record…", "Attach to Live Session…", "Stop Recording", "Open Trace…", "Clear Counts",
+                    "Open Trace in Trace Compass", "Toggle Heat Map", "Find Tracepoint References", "Tracer View",
+                    "Restart Server"), items, "the Tracer menu");
         });
 
         boolean opened = step("the demo project's hello.c opens in the Generic Editor, synced with tracer-lsp", () -> {
