@@ -129,7 +129,7 @@ impl FieldKind {
         let end = match self {
             FieldKind::Number { ty: s, .. } | FieldKind::Enum { repr: s, .. } => pos + s.size(),
             FieldKind::Bool => pos + 1,
-            FieldKind::Str => pos + memchr::memchr(0, bytes.get(pos..)?)? + 1,
+            FieldKind::Str => pos + crate::ctf::first_nul(bytes.get(pos..)?)? + 1,
             FieldKind::Array { elem, len, .. } => pos.checked_add(elem.size() * *len as usize)?,
             FieldKind::Sequence { elem, len_bits, .. } => {
                 let w = usize::from(*len_bits / 8);

@@ -5,6 +5,7 @@
 
 use super::layout::{Case, Count, IntNode, Layout, Node, Op, Role, TaggedHeader, NO_SLOT};
 use super::value::Value;
+use crate::ctf::first_nul;
 use std::sync::Arc;
 
 /// Why a walk stopped early.
@@ -204,26 +205,6 @@ impl<'a> Cursor<'a> {
     fn left(&self) -> u64 {
         self.end.saturating_sub(self.pos)
     }
-}
-
-/// The first NUL byte. Most strings in traces are short: the first 32 bytes are tested a word
-/// at a time (a zero byte sets its high bit in `(w - 0x01…) & !w & 0x80…`, and the lowest set
-/// bit is always a true zero), then memchr takes over.
-#[inline(always)]
-fn first_nul(b: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let mut i = 0;
-    while i < 32 {
-        let Some(w) = b.get(i..i + 8) else { break };
-        let w = u64::from_le_bytes(w.try_into().unwrap_or_default());
-        let z = w.wrapping_sub(ONES) & !w & HIGHS;
-        if z != 0 {
-            return Some(i + (z.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    memchr::memchr(0, &b[i..]).map(|n| i + n)
 }
 
 /// Reads an event header through its table; returns the event id.
