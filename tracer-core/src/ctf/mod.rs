@@ -107,4 +107,3 @@ pub(crate) fn first_nul(b: &[u8]) -> Option<usize> {
     }
     memchr::memchr(0, &b[i..]).map(|n| i + n)
 }
-
