@@ -7,8 +7,11 @@
 // Usage: node out/e2e/drive.js --url URL --workspace DIR --server TRACER_LSP --artifacts DIR
 //          --settings USER_SETTINGS_JSON --counts-proxy EXECUTABLE
 
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Browser, chromium, Page } from 'playwright-core';
 import { advertisedCommands } from './serverCapabilities';
 
@@ -412,6 +415,80 @@ async function recordShowsCounts(wb: Workbench, opts: Options, artifacts: string
     say(`screenshot: ${await wb.screenshot(artifacts, 'record.png')}`);
 }
 
+/** The first line `child` prints on stdout (within 15 s). */
+function firstLine(child: ChildProcess): Promise<string> {
+    return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no output within 15 s')), 15_000);
+        createInterface({ input: child.stdout! }).once('line', (line) => {
+            clearTimeout(timer);
+            resolve(line);
+        });
+        child.once('exit', (code) => reject(new Error(`exited with ${code} before printing`)));
+    });
+}
+
+/**
+ * Tracer: Attach to Live Session… as a user does it: a relay serves a recording of the C
+ * example run twice, 6 s apart (live when the command runs), and the heat map must end with
+ * both runs' counts on hello.c's probe-site lines.
+ */
+async function attachShowsLiveCounts(wb: Workbench, opts: Options): Promise<void> {
+    const root = mkdtempSync(join(tmpdir(), 'tracer-e2e-relay-'));
+    const children: ChildProcess[] = [];
+    try {
+        const relay = spawn(opts.server, ['relay', '--listen', '127.0.0.1:0', '--targets', '127.0.0.1:0', '--root', root], {
+            stdio: ['ignore', 'pipe', 'ignore'],
+        });
+        children.push(relay);
+        const port = /listening on 127\.0\.0\.1:(\d+)/.exec(await firstLine(relay))?.[1];
+        if (!port) {
+            throw new Error('the relay did not say its port');
+        }
+        const session = join(root, 'board', 'demo');
+        const twice = `'${opts.helloC}' one && sleep 6 && '${opts.helloC}' two`;
+        children.push(
+            spawn(opts.server, ['record', '--output', session, '--', 'sh', '-c', twice], {
+                cwd: opts.workspace,
+                stdio: 'ignore',
+            }),
+        );
+        await until('the recording to go live', 15_000, async () => (existsSync(join(session, '.live')) ? true : undefined));
+
+        await wb.runCommand('Tracer: Clear Counts');
+        await wb.openFile('hello.c');
+        await until('the counts to be cleared', 15_000, async () => ((await wb.afterLineTexts()).length === 0 ? true : undefined));
+        await wb.runCommand('Tracer: Attach to Live Session…');
+        const input = wb.page.locator('.quick-input-widget .quick-input-box input');
+        await input.waitFor({ state: 'visible', timeout: 15_000 });
+        await input.fill(`net://localhost:${port}/host/board/demo`);
+        await input.press('Enter');
+        const want: [string, string][] = [
+            ['tracepoint(hello, work_start', '\u25cf 20'],
+            ['tracepoint(hello, work_done', '\u25cf 20'],
+            ['tracepoint(hello, greeting, 0', '\u25cf 2'],
+            ['tracepoint(hello, greeting, i', '\u25cf 10'],
+        ];
+        // Live first: one run's counts while the session goes on.
+        await until("the first run's counts, live", 30_000, async () => {
+            const afters = await wb.afterLineTexts();
+            return afters.some((a) => a.line.includes('tracepoint(hello, work_start') && a.after.startsWith('\u25cf 10'))
+                ? true
+                : undefined;
+        });
+        await until("both runs' counts once the session ended", 60_000, async () => {
+            const afters = await wb.afterLineTexts();
+            return want.every(([line, text]) => afters.some((a) => a.line.includes(line) && a.after === text))
+                ? true
+                : undefined;
+        });
+    } finally {
+        for (const child of children) {
+            child.kill();
+        }
+        rmSync(root, { recursive: true, force: true });
+    }
+}
+
 async function main(): Promise<void> {
     const opts = options(process.argv.slice(2));
     mkdirSync(opts.artifacts, { recursive: true });
@@ -478,6 +555,9 @@ async function main(): Promise<void> {
         }
         await step('Tracer: Record… on the C example shows the exact count of every probe-site line', () =>
             recordShowsCounts(w, opts, opts.artifacts),
+        );
+        await step('Tracer: Attach to Live Session… follows a relay\'s session: live counts, then both runs\'', () =>
+            attachShowsLiveCounts(w, opts),
         );
     } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
