@@ -236,6 +236,69 @@ public final class Driver implements IStartup {
         }
     }
 
+    /** The Tracer view's "line=count" rows of hello.c, sorted. */
+    private List<String> helloRows() {
+        TracerView view = tracerView();
+        List<String> rows = new ArrayList<>();
+        if (view != null) {
+            for (String[] r : view.shownRows()) {
+                if (r[0].equals("hello.c")) {
+                    rows.add(r[1] + "=" + r[2]);
+                }
+            }
+        }
+        rows.sort(null);
+        return rows;
+    }
+
+    /**
+     * A relay serves a recording of the C example run twice, 6 s apart; Attach to Live Session
+     * (its URL given as the command's parameter, as the dialog would) must show the first run's
+     * counts while the session is live, and both runs' once it ended.
+     */
+    private void attachFollowsALiveSession(ITextEditor hello, String program) throws Exception {
+        String server = property("tracer.e2e.server");
+        File root = java.nio.file.Files.createTempDirectory("tracer-e2e-relay-").toFile();
+        Process relay = new ProcessBuilder(server, "relay", "--listen", "127.0.0.1:0", "--targets", "127.0.0.1:0",
+                "--root", root.getPath()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process record = null;
+        try {
+            String first = new java.io.BufferedReader(new java.io.InputStreamReader(relay.getInputStream(),
+                    java.nio.charset.StandardCharsets.UTF_8)).readLine();
+            var port = java.util.regex.Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)")
+                    .matcher(String.valueOf(first));
+            check(port.find(), "the relay's first line names its port: " + first);
+            File session = new File(root, "board/demo");
+            record = new ProcessBuilder(server, "record", "--output", session.getPath(), "--", "sh", "-c",
+                    program + " one && sleep 6 && " + program + " two")
+                    .directory(new File(property("tracer.e2e.workspace")))
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            waitFor("the recording to go live", TIMEOUT_MS, () -> new File(session, ".live").exists());
+            uiRun(() -> page().activate(hello));
+            command("tracer.eclipse.attach",
+                    Map.of("tracer.eclipse.attach.url", "net://localhost:" + port.group(1) + "/host/board/demo"));
+            waitFor("the first run's counts while the session is live", 30_000,
+                    () -> helloRows().equals(List.of("10=10", "12=10", "21=1", "25=5"))
+                            && TracerPlugin.get().recording().state() != RecordingController.State.IDLE);
+            check(TracerPlugin.get().recording().status().startsWith("Following net://localhost:"),
+                    "the status line says what is followed: " + TracerPlugin.get().recording().status());
+            waitFor("both runs' counts once the session ended", 60_000,
+                    () -> helloRows().equals(List.of("10=20", "12=20", "21=2", "25=10"))
+                            && TracerPlugin.get().recording().state() == RecordingController.State.IDLE);
+            command("tracer.eclipse.clearCounts", null);
+        } finally {
+            if (record != null) {
+                record.destroy();
+            }
+            relay.destroy();
+            relay.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+            try (var paths = java.nio.file.Files.walk(root.toPath())) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
     private IWorkbenchPage page() {
         return PlatformUI.getWorkbench().getActiveWorkbenchWindow().getActivePage();
     }
@@ -646,6 +709,8 @@ public final class Driver implements IStartup {
                         "the status says what the trace holds: " + TracerPlugin.get().recording().status());
                 command("tracer.eclipse.clearCounts", null);
             });
+            step("Attach to Live Session on a relay serving the C example, run twice: live counts, then both runs'",
+                    () -> attachFollowsALiveSession(hello, realCommand));
         }
 
         step("a server that dies does not break editing, and the next request starts a new one", () -> {
