@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
@@ -53,6 +53,53 @@ pub fn lines_of(r: impl Read + Send + 'static) -> Receiver<(Instant, String)> {
         }
     });
     rx
+}
+
+/// A babeltrace2 live viewer (`babeltrace2 --input-format=lttng-live URL`).
+pub struct LiveViewer {
+    pub process: Started,
+    /// Its stdout (one line per event), each line with when it arrived.
+    pub events: Receiver<(Instant, String)>,
+    errors: Receiver<(Instant, String)>,
+}
+
+impl LiveViewer {
+    pub fn start(url: &str) -> LiveViewer {
+        let mut child = Command::new("babeltrace2")
+            .arg("--input-format=lttng-live")
+            .arg(url)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run babeltrace2");
+        let events = lines_of(child.stdout.take().unwrap());
+        let errors = lines_of(child.stderr.take().unwrap());
+        LiveViewer {
+            process: Started(child),
+            events,
+            errors,
+        }
+    }
+
+    /// Waits at most `limit` for babeltrace2 to exit; its status, the event lines not taken
+    /// from `events` yet (all of them: the readers end at its end of output) and its stderr.
+    pub fn finish(mut self, limit: Duration) -> (ExitStatus, Vec<(Instant, String)>, String) {
+        let status = self.process.wait_for(limit, "babeltrace2");
+        let events = self.events.iter().collect();
+        let errors: Vec<String> = self.errors.iter().map(|(_, l)| l).collect();
+        (status, events, errors.join("\n"))
+    }
+}
+
+/// What `babeltrace2 --input-format=lttng-live net://localhost:PORT` lists (it must succeed).
+pub fn live_sessions(port: u16) -> String {
+    let out = Command::new("babeltrace2")
+        .arg("--input-format=lttng-live")
+        .arg(format!("net://localhost:{port}"))
+        .output()
+        .expect("run babeltrace2");
+    assert!(out.status.success(), "listing failed: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Polls `cond` until it holds, failing the test after `limit`.

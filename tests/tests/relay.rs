@@ -10,7 +10,8 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tracer_lsp_tests::procs::{
-    counts, counts_output, lines_of, record_live, start_relay, temp_root, wait_until, Started,
+    counts, counts_output, live_sessions, record_live, start_relay, temp_root, wait_until,
+    LiveViewer, Started,
 };
 use tracer_lsp_tests::{
     babeltrace_available, babeltrace_events, binary, build_c, cargo_bin, repo_root,
@@ -30,46 +31,24 @@ fn babeltrace2_reads_a_recording_live_through_the_relay() {
     // 200 requests 10 ms apart: about 2 s of recording.
     let mut record = record_live(&dir, &["200", "10"]);
 
-    let list = Command::new("babeltrace2")
-        .arg("--input-format=lttng-live")
-        .arg(format!("net://localhost:{port}"))
-        .output()
-        .unwrap();
-    let listed = String::from_utf8_lossy(&list.stdout);
-    assert!(list.status.success(), "listing failed: {list:?}");
+    let listed = live_sessions(port);
     let url = format!("net://localhost:{port}/host/{host}/{session}");
     assert!(
         listed.lines().any(|l| l.starts_with(&url)),
         "{url} not listed in {listed:?}"
     );
 
-    let mut viewer = Command::new("babeltrace2")
-        .arg("--input-format=lttng-live")
-        .arg(&url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let live_lines = lines_of(viewer.stdout.take().unwrap());
-    let mut viewer_err = viewer.stderr.take().unwrap();
-    let mut viewer = Started(viewer);
-
+    let viewer = LiveViewer::start(&url);
     let recorded = record.wait_for(Duration::from_secs(20), "record");
     let recording_ended = Instant::now();
     assert!(recorded.success(), "record failed: {recorded}");
-    let viewed = viewer.wait_for(
-        Duration::from_secs(10),
-        "babeltrace2 after the session ended",
-    );
-    let mut stderr = String::new();
-    viewer_err.read_to_string(&mut stderr).unwrap();
+    let (viewed, received, stderr) = viewer.finish(Duration::from_secs(10));
     assert!(viewed.success(), "babeltrace2 failed: {viewed}: {stderr}");
     assert!(
         !stderr.contains("ERROR"),
         "babeltrace2 complained: {stderr}"
     );
 
-    let received: Vec<(Instant, String)> = live_lines.try_iter().collect();
     let live: Vec<String> = received.iter().map(|(_, l)| l.clone()).collect();
     assert!(
         received.first().is_some_and(|(t, _)| *t < recording_ended),
@@ -112,21 +91,11 @@ fn a_program_that_exited_does_not_hold_back_the_live_view() {
         "the first program's trace to complete",
         || std::fs::read_to_string(dir.join(".live")).is_ok_and(|m| m.contains("complete ")),
     );
-    let mut viewer = Command::new("babeltrace2")
-        .arg("--input-format=lttng-live")
-        .arg(format!("net://localhost:{port}/host/h/two"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let live_lines = lines_of(viewer.stdout.take().unwrap());
-    let mut viewer = Started(viewer);
+    let viewer = LiveViewer::start(&format!("net://localhost:{port}/host/h/two"));
     assert!(record.wait_for(Duration::from_secs(20), "record").success());
     let recording_ended = Instant::now();
-    assert!(viewer
-        .wait_for(Duration::from_secs(10), "babeltrace2")
-        .success());
-    let received: Vec<(Instant, String)> = live_lines.try_iter().collect();
+    let (viewed, received, stderr) = viewer.finish(Duration::from_secs(10));
+    assert!(viewed.success(), "babeltrace2: {viewed}: {stderr}");
     // Request 100 is only the second program's: it reached the viewer while that program ran,
     // so the first program's finished stream did not hold the viewer back.
     assert!(
@@ -139,23 +108,6 @@ fn a_program_that_exited_does_not_hold_back_the_live_view() {
     assert_eq!(received.len(), 12 + 350);
     let _ = std::fs::remove_dir_all(&root);
 }
-
-/// Lines of a child's output, with when they reached us.
-/// A babeltrace2 live viewer of `url`: its stdout (the events) and stderr, line by line.
-fn live_viewer(url: &str) -> (Started, Receiver, Receiver) {
-    let mut child = Command::new("babeltrace2")
-        .arg("--input-format=lttng-live")
-        .arg(url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = lines_of(child.stdout.take().unwrap());
-    let errors = lines_of(child.stderr.take().unwrap());
-    (Started(child), lines, errors)
-}
-
-type Receiver = std::sync::mpsc::Receiver<(Instant, String)>;
 
 /// `tests/c/idle.c` built against the C API as `name`.
 fn idle_program(name: &str) -> std::path::PathBuf {
@@ -206,18 +158,16 @@ fn an_idle_thread_does_not_stall_the_live_view() {
         || beacons(&local) && beacons(&streamed),
     );
     let url = |session: &str| format!("net://localhost:{}/host/{session}", relay.viewers);
-    let mut viewers = [
-        live_viewer(&url("localhost/idle-local")),
-        live_viewer(&url("board/idle-net")),
+    let viewers = [
+        LiveViewer::start(&url("localhost/idle-local")),
+        LiveViewer::start(&url("board/idle-net")),
     ];
     assert!(record.wait_for(Duration::from_secs(20), "record").success());
     let recording_ended = Instant::now();
-    for ((viewer, lines, errors), dir) in viewers.iter_mut().zip([&local, &streamed]) {
-        let status = viewer.wait_for(Duration::from_secs(10), "babeltrace2");
-        let stderr: Vec<String> = errors.try_iter().map(|(_, l)| l).collect();
-        assert!(status.success(), "babeltrace2: {status}: {stderr:#?}");
-        assert!(stderr.is_empty(), "babeltrace2 complained: {stderr:#?}");
-        let received: Vec<(Instant, String)> = lines.try_iter().collect();
+    for (viewer, dir) in viewers.into_iter().zip([&local, &streamed]) {
+        let (status, received, stderr) = viewer.finish(Duration::from_secs(10));
+        assert!(status.success(), "babeltrace2: {status}: {stderr}");
+        assert!(stderr.is_empty(), "babeltrace2 complained: {stderr}");
         let ticks: Vec<&Instant> = received
             .iter()
             .filter(|(_, l)| l.contains("idle:tick"))
@@ -288,17 +238,15 @@ fn an_idle_process_does_not_stall_the_live_view_of_a_later_one() {
                 .any(|t| t.path().join(".beacons").is_dir())
         },
     );
-    let (mut viewer, lines, errors) = live_viewer(&format!(
+    let viewer = LiveViewer::start(&format!(
         "net://localhost:{}/host/localhost/two",
         relay.viewers
     ));
     assert!(record.wait_for(Duration::from_secs(20), "record").success());
     let recording_ended = Instant::now();
-    let status = viewer.wait_for(Duration::from_secs(10), "babeltrace2");
-    let stderr: Vec<String> = errors.try_iter().map(|(_, l)| l).collect();
-    assert!(status.success(), "babeltrace2: {status}: {stderr:#?}");
-    assert!(stderr.is_empty(), "babeltrace2 complained: {stderr:#?}");
-    let received: Vec<(Instant, String)> = lines.try_iter().collect();
+    let (status, received, stderr) = viewer.finish(Duration::from_secs(10));
+    assert!(status.success(), "babeltrace2: {status}: {stderr}");
+    assert!(stderr.is_empty(), "babeltrace2 complained: {stderr}");
     let second_ticks: Vec<&Instant> = received
         .iter()
         .filter(|(_, l)| l.contains("idle:tick") && !l.contains("{ n = 0 }"))
@@ -335,26 +283,15 @@ fn a_viewer_killed_mid_session_and_a_new_one_gets_everything() {
     // 300 requests 10 ms apart: about 3 s.
     let mut record = record_live(&dir, &["300", "10"]);
     let url = format!("net://localhost:{port}/host/h/re");
-    let babeltrace = || {
-        let mut v = Command::new("babeltrace2")
-            .arg("--input-format=lttng-live")
-            .arg(&url)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let lines = lines_of(v.stdout.take().unwrap());
-        let err = v.stderr.take().unwrap();
-        (Started(v), lines, err)
-    };
 
     // The first viewer, and (a separate connection) the editor's live client: both killed,
     // by PID, once events have reached them.
-    let (first, first_lines, _) = babeltrace();
+    let first = LiveViewer::start(&url);
     let first_editor = counts(&["--live", &url]);
     let mut seen = Vec::new();
     while seen.len() < 20 {
-        let (_, l) = first_lines
+        let (_, l) = first
+            .events
             .recv_timeout(Duration::from_secs(10))
             .expect("events reach the first viewer");
         seen.push(l);
@@ -366,18 +303,16 @@ fn a_viewer_killed_mid_session_and_a_new_one_gets_everything() {
         "the recording ended before the viewer was killed"
     );
 
-    let (mut second, second_lines, mut second_err) = babeltrace();
+    let second = LiveViewer::start(&url);
     let editor = counts(&["--live", &url]);
     assert!(record.wait_for(Duration::from_secs(20), "record").success());
-    let viewed = second.wait_for(Duration::from_secs(10), "the second babeltrace2");
-    let mut stderr = String::new();
-    second_err.read_to_string(&mut stderr).unwrap();
+    let (viewed, second_lines, stderr) = second.finish(Duration::from_secs(10));
     assert!(viewed.success(), "babeltrace2 failed: {viewed}: {stderr}");
     let editor = counts_output(editor, Duration::from_secs(10), "counts --live");
 
     let finished = babeltrace_events(&dir);
     assert_eq!(finished.len(), 300 + 300 + 100);
-    let live: Vec<String> = second_lines.try_iter().map(|(_, l)| l).collect();
+    let live: Vec<String> = second_lines.into_iter().map(|(_, l)| l).collect();
     assert_eq!(live, finished, "the second viewer missed events");
     assert_eq!(
         seen[..],
@@ -525,15 +460,7 @@ fn bad_requests_during_a_live_session_get_errors_and_disturb_no_one() {
     let port = relay.viewers;
     let errors = &relay.errors;
     let mut record = record_live(&dir, &["200", "10"]);
-    let mut good = Command::new("babeltrace2")
-        .arg("--input-format=lttng-live")
-        .arg(format!("net://localhost:{port}/host/h/bad"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let good_lines = lines_of(good.stdout.take().unwrap());
-    let mut good = Started(good);
+    let good = LiveViewer::start(&format!("net://localhost:{port}/host/h/bad"));
 
     wait_until(Duration::from_secs(10), "a first packet", || {
         std::fs::read_dir(&dir)
@@ -609,10 +536,9 @@ fn bad_requests_during_a_live_session_get_errors_and_disturb_no_one() {
     assert!(closed(&mut future), "protocol 3.0: connection kept");
 
     assert!(record.wait_for(Duration::from_secs(20), "record").success());
-    assert!(good
-        .wait_for(Duration::from_secs(10), "babeltrace2")
-        .success());
-    let live: Vec<String> = good_lines.try_iter().map(|(_, l)| l).collect();
+    let (viewed, good_lines, stderr) = good.finish(Duration::from_secs(10));
+    assert!(viewed.success(), "babeltrace2: {viewed}: {stderr}");
+    let live: Vec<String> = good_lines.into_iter().map(|(_, l)| l).collect();
     assert_eq!(live, babeltrace_events(&dir), "the good viewer's events");
     assert_eq!(live.len(), 467);
     let said: Vec<String> = errors.try_iter().map(|(_, l)| l).collect();

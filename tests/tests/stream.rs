@@ -19,7 +19,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 use tracer_lsp_tests::procs::{
-    counts, counts_output, lines_of, start_relay, temp_root, wait_until, Relay, Started,
+    counts, counts_output, lines_of, live_sessions, start_relay, temp_root, wait_until, LiveViewer,
+    Relay, Started,
 };
 use tracer_lsp_tests::{
     babeltrace_available, babeltrace_events, binary, build_c, cargo_bin, line_counts, repo_root,
@@ -119,38 +120,17 @@ fn babeltrace2_reads_a_streamed_recording_live() {
         || has_packets(&session),
     );
 
-    let list = Command::new("babeltrace2")
-        .arg("--input-format=lttng-live")
-        .arg(format!("net://localhost:{}", relay.viewers))
-        .output()
-        .unwrap();
-    let listed = String::from_utf8_lossy(&list.stdout);
-    assert!(list.status.success(), "listing failed: {list:?}");
+    let listed = live_sessions(relay.viewers);
     let url = format!("net://localhost:{}/host/board/c-demo", relay.viewers);
     assert!(
         listed.lines().any(|l| l.starts_with(&url)),
         "{url} not listed in {listed:?}"
     );
 
-    let mut viewer = Command::new("babeltrace2")
-        .arg("--input-format=lttng-live")
-        .arg(&url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let live_lines = lines_of(viewer.stdout.take().unwrap());
-    let mut viewer_err = viewer.stderr.take().unwrap();
-    let mut viewer = Started(viewer);
-
+    let viewer = LiveViewer::start(&url);
     assert!(record.wait_for(Duration::from_secs(20), "record").success());
     let recording_ended = Instant::now();
-    let viewed = viewer.wait_for(
-        Duration::from_secs(10),
-        "babeltrace2 after the session ended",
-    );
-    let mut stderr = String::new();
-    viewer_err.read_to_string(&mut stderr).unwrap();
+    let (viewed, received, stderr) = viewer.finish(Duration::from_secs(10));
     assert!(viewed.success(), "babeltrace2 failed: {viewed}: {stderr}");
     assert!(
         !stderr.contains("ERROR"),
@@ -167,7 +147,6 @@ fn babeltrace2_reads_a_streamed_recording_live() {
     assert_eq!(report["stream"]["session"], "board/c-demo");
     assert_eq!(report["trace"].as_str(), Some(local_arg));
 
-    let received: Vec<(Instant, String)> = live_lines.try_iter().collect();
     let live: Vec<String> = received.iter().map(|(_, l)| l.clone()).collect();
     assert!(
         received
@@ -665,15 +644,7 @@ fn a_target_in_its_own_network_namespace_streams_to_the_host() {
     wait_until(Duration::from_secs(10), "packets from the target", || {
         has_packets(&session)
     });
-    let mut viewer = Command::new("babeltrace2")
-        .arg("--input-format=lttng-live")
-        .arg(&url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let live_lines = lines_of(viewer.stdout.take().unwrap());
-    let mut viewer = Started(viewer);
+    let viewer = LiveViewer::start(&url);
     // Live: the editor's first counts on main.rs while the program runs.
     let first = editor.wait_for(|m| {
         m["method"] == "tracer/counts"
@@ -684,9 +655,8 @@ fn a_target_in_its_own_network_namespace_streams_to_the_host() {
     assert!(record
         .wait_for(Duration::from_secs(20), "record in the namespace")
         .success());
-    assert!(viewer
-        .wait_for(Duration::from_secs(10), "babeltrace2")
-        .success());
+    let (viewed, live_lines, stderr) = viewer.finish(Duration::from_secs(10));
+    assert!(viewed.success(), "babeltrace2: {viewed}: {stderr}");
     let end = editor.progress_end("board-ns");
     let (program, report) = outcome(&out);
     assert_eq!(program, ["served 150 requests, 124000 bytes"]);
@@ -702,7 +672,7 @@ fn a_target_in_its_own_network_namespace_streams_to_the_host() {
     assert_eq!(target_total, 150 + 150 + 50);
     let at_host = babeltrace_events(&session);
     assert_eq!(at_host.len() as u64, target_total);
-    let live: Vec<String> = live_lines.try_iter().map(|(_, l)| l).collect();
+    let live: Vec<String> = live_lines.into_iter().map(|(_, l)| l).collect();
     assert_eq!(
         live, at_host,
         "the live view differs from the relay's trace"
