@@ -136,6 +136,22 @@ pub fn counts_output(mut c: Started, limit: Duration, what: &str) -> serde_json:
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{what}: {e}: {out:?}"))
 }
 
+/// `system:name` → count, from the `events` of a `tracer-lsp counts --json` document.
+pub fn event_counts(doc: &serde_json::Value) -> std::collections::BTreeMap<String, u64> {
+    doc["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| {
+            let name = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+            (
+                format!("{}:{}", name("system"), name("name")),
+                e["count"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
 /// A `tracer-lsp relay` of this test.
 pub struct Relay {
     pub process: Started,

@@ -7,24 +7,10 @@ use serde_json::{json, Value};
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use tracer_lsp_tests::procs::{record_live, start_relay, temp_root, Started};
+use tracer_lsp_tests::procs::{
+    counts, counts_output, event_counts, record_live, start_relay, temp_root, Started,
+};
 use tracer_lsp_tests::{binary, repo_root, Fixture, LspClient};
-
-fn counts_json(args: &[&str]) -> Value {
-    let out = Command::new(binary())
-        .arg("counts")
-        .args(args)
-        .args(["--json", "--workspace"])
-        .arg(repo_root().join("examples"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "counts {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 #[test]
 fn counts_live_gives_the_per_line_counts_of_the_finished_trace() {
@@ -34,37 +20,18 @@ fn counts_live_gives_the_per_line_counts_of_the_finished_trace() {
     let port = relay.viewers;
     let mut record = record_live(&dir, &["200", "10"]);
     let url = format!("net://localhost:{port}/host/board/requests");
-    let mut live = Started(
-        Command::new(binary())
-            .args(["counts", "--json", "--live", &url, "--workspace"])
-            .arg(repo_root().join("examples"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
+    let live = counts(&["--live", &url]);
     assert!(record.wait_for(Duration::from_secs(20), "record").success());
-    let status = live.wait_for(
+    let live = counts_output(
+        live,
         Duration::from_secs(10),
         "counts --live after the session ended",
     );
-    let mut out = String::new();
-    let mut err = String::new();
-    live.0
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    live.0
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    assert!(status.success(), "counts --live failed: {err}");
-    let live: Value = serde_json::from_str(&out).unwrap();
-    let finished = counts_json(&[dir.to_str().unwrap()]);
+    let finished = counts_output(
+        counts(&[dir.to_str().unwrap()]),
+        Duration::from_secs(20),
+        "counts of the finished trace",
+    );
     assert_eq!(live, finished);
     // examples/rust/src/main.rs: 200 starts, 200 + 67 (ids divisible by 3) done.
     let sites: Vec<(u64, u64)> = live["sites"]
@@ -285,21 +252,7 @@ fn counts_live_follows_an_lttng_live_session_through_lttng_relayd() {
         .read_to_string(&mut stderr);
     assert!(status.success(), "counts --live: {stderr}");
     let live: Value = serde_json::from_str(&stdout).unwrap();
-    let counted: std::collections::BTreeMap<String, u64> = live["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                format!(
-                    "{}:{}",
-                    e["system"].as_str().unwrap(),
-                    e["name"].as_str().unwrap()
-                ),
-                e["count"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let counted = event_counts(&live);
     // 600 steps and 200 every-third steps per run, and one `done`.
     assert_eq!(counted["lines_app:step"], 2 * 800);
     assert_eq!(counted["lines_app:done"], 2);

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use tracer_lsp_tests::lttng::{self, babeltrace_counts, SessionDaemon};
+use tracer_lsp_tests::procs::event_counts;
 use tracer_lsp_tests::{binary, repo_root, LspClient};
 
 /// The program's runs in each recording: (binary, argument).
@@ -95,25 +96,6 @@ fn counts(trace: &Path, src: &Path) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// `system:name` → count, from the `events` of `tracer-lsp counts --json`.
-fn events(doc: &Value) -> std::collections::BTreeMap<String, u64> {
-    doc["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                format!(
-                    "{}:{}",
-                    e["system"].as_str().unwrap(),
-                    e["name"].as_str().unwrap()
-                ),
-                e["count"].as_u64().unwrap(),
-            )
-        })
-        .collect()
-}
-
 /// (file, line, event, count, exact) of every site.
 fn sites(doc: &Value) -> Vec<(String, u64, String, u64, bool)> {
     doc["sites"]
@@ -186,8 +168,8 @@ fn lttng_traces_are_counted_like_babeltrace2_and_put_on_lines_through_dwarf() {
 
     // Without `ip`: every site of an event shows the event's total.
     let doc = counts(&plain, &src);
-    assert_eq!(events(&doc), babeltrace_counts(&plain));
-    assert_eq!(events(&doc)["lines_app:step"], n_each + n_third);
+    assert_eq!(event_counts(&doc), babeltrace_counts(&plain));
+    assert_eq!(event_counts(&doc)["lines_app:step"], n_each + n_third);
     assert_eq!(doc["errors"], json!([]), "{doc}");
     assert_eq!(
         sites(&doc),
@@ -200,7 +182,7 @@ fn lttng_traces_are_counted_like_babeltrace2_and_put_on_lines_through_dwarf() {
 
     // With `ip` and `vpid`: each line its own count, through DWARF.
     let doc = counts(&with_ip, &src);
-    assert_eq!(events(&doc), babeltrace_counts(&with_ip));
+    assert_eq!(event_counts(&doc), babeltrace_counts(&with_ip));
     assert_eq!(doc["errors"], json!([]), "{doc}");
     assert_eq!(
         sites(&doc),
@@ -236,7 +218,7 @@ fn lttng_traces_are_counted_like_babeltrace2_and_put_on_lines_through_dwarf() {
 
     // Without the statedump the addresses cannot be mapped: said, and the counts shared.
     let doc = counts(&no_statedump, &src);
-    assert_eq!(events(&doc), babeltrace_counts(&no_statedump));
+    assert_eq!(event_counts(&doc), babeltrace_counts(&no_statedump));
     let errors = doc["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1, "{doc}");
     assert!(errors[0]
@@ -265,7 +247,7 @@ fn lttng_traces_are_counted_like_babeltrace2_and_put_on_lines_through_dwarf() {
     objcopy(&["strip", "--strip-debug", exe_s]);
     let problem = |why: &str| {
         let doc = counts(&with_ip, &src);
-        assert_eq!(events(&doc), babeltrace_counts(&with_ip));
+        assert_eq!(event_counts(&doc), babeltrace_counts(&with_ip));
         let errors = doc["errors"].as_array().unwrap();
         assert_eq!(errors.len(), 1, "{doc}");
         let e = errors[0].as_str().unwrap();

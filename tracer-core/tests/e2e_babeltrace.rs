@@ -7,7 +7,7 @@
 
 mod reader_common;
 
-use reader_common::{babeltrace_available, PYTHON};
+use reader_common::{babeltrace_available, babeltrace_records};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -39,18 +39,7 @@ fn read_trace(dir: &Path) -> Vec<Value> {
         !stderr.contains("WARNING") && !stderr.contains("ERROR"),
         "babeltrace2 complained: {stderr}"
     );
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/read_trace.py");
-    let out = Command::new(PYTHON).arg(script).arg(dir).output().unwrap();
-    assert!(
-        out.status.success(),
-        "bt2 reader failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    babeltrace_records(dir)
 }
 
 #[derive(Clone, Copy, Debug)]

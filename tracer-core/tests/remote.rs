@@ -5,8 +5,8 @@
 
 mod reader_common;
 
-use reader_common::babeltrace_available;
-use std::path::{Path, PathBuf};
+use reader_common::{babeltrace_available, babeltrace_text};
+use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 use tracer_core::{tracepoint, Recorder, RecordingConfig, RecordingSnapshot};
@@ -121,23 +121,6 @@ fn line_of(needle: &str) -> u32 {
     n as u32 + 1
 }
 
-/// babeltrace2's text output of a recording directory (all its traces, merged); fails on
-/// any warning.
-fn babeltrace_lines(dir: &Path) -> Vec<String> {
-    let out = Command::new("babeltrace2").arg(dir).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "babeltrace2 failed: {stderr}");
-    assert!(
-        !stderr.contains("WARN") && !stderr.contains("ERROR"),
-        "babeltrace2 complained: {stderr}"
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
-
 fn wait(child: &mut Child) {
     let status = child.wait().unwrap();
     assert!(status.success(), "traced program failed: {status}");
@@ -194,7 +177,7 @@ fn every_call_site_of_another_process_is_counted_exactly() {
     );
     assert!(at(first).first_ns > 0 && at(first).first_ns <= at(first).last_ns);
     if babeltrace_available() {
-        let lines = babeltrace_lines(&dir);
+        let lines = babeltrace_text(&dir);
         let hits = lines
             .iter()
             .filter(|l| l.contains("remote_test:hit"))
@@ -223,7 +206,7 @@ fn a_program_killed_mid_run_keeps_every_event_it_committed() {
     assert_eq!(p.lost, 0, "paced program lost events");
     assert!(p.events > 20_000);
     if babeltrace_available() {
-        let seqs: Vec<u64> = babeltrace_lines(&dir)
+        let seqs: Vec<u64> = babeltrace_text(&dir)
             .iter()
             .filter_map(|l| l.split("seq = ").nth(1))
             .map(|v| v.trim_end_matches(" }").parse().unwrap())
@@ -267,7 +250,7 @@ fn two_programs_and_a_forked_child_are_processes_of_one_recording() {
     assert_eq!(count(by_pid(b.id()), "remote_test:hit"), 1500);
     assert!(s.processes.iter().all(|p| p.lost == 0 && p.error.is_none()));
     if babeltrace_available() {
-        let lines = babeltrace_lines(&dir);
+        let lines = babeltrace_text(&dir);
         assert_eq!(lines.len(), 400 + 250 + 1501);
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -61,6 +61,23 @@ pub fn babeltrace_event_count(dir: &Path) -> u64 {
         .unwrap_or_else(|| panic!("no event count in {text}"))
 }
 
+/// babeltrace2's text output of a directory's traces (merged, in time order); fails on any
+/// warning.
+pub fn babeltrace_text(dir: &Path) -> Vec<String> {
+    let out = Command::new("babeltrace2").arg(dir).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "babeltrace2 failed: {stderr}");
+    assert!(
+        !stderr.contains("WARN") && !stderr.contains("ERROR"),
+        "babeltrace2 complained: {stderr}"
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Every record babeltrace2's Python bindings give (`tests/read_trace.py`).
 pub fn babeltrace_records(dir: &Path) -> Vec<Json> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/read_trace.py");
