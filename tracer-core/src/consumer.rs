@@ -422,7 +422,7 @@ impl Outputs {
                     self.error.get_or_insert(e);
                 }
             }
-            let name = format!("{}_{}", ch.name, s.id);
+            let name = stream_name(&ch, s.id);
             for sink in &mut self.sinks {
                 if let Err(e) = sink.beacon(&name, ch.index, ts) {
                     self.error.get_or_insert(e);
@@ -608,7 +608,7 @@ impl Outputs {
         // Metadata first: every class of this packet's events was registered before the
         // events were committed, so a reader that finds the packet finds their classes.
         self.write_metadata(false)?;
-        let name = format!("{}_{}", ch.name, s.id);
+        let name = stream_name(ch, s.id);
         let out = self.streams.entry((ch.index, s.id)).or_default();
         if out.packets == 0 {
             if let Some((h, _)) = &self.horizon {
@@ -653,6 +653,11 @@ impl Outputs {
         out.last_end = times.1;
         self.emit(&name, &info.encode(), payload)
     }
+}
+
+/// The file name of stream `id` of channel `ch` in a trace directory (and in beacons).
+fn stream_name(ch: &Channel, id: u64) -> String {
+    format!("{}_{id}", ch.name)
 }
 
 fn lock_streams(c: &Channel) -> crate::locks::Held<'_, Vec<Arc<Stream>>> {

@@ -364,13 +364,14 @@ impl SessionWriter {
         f.write_all(bytes).map_err(io(&path))
     }
 
-    /// Replaces a stream's beacon; written after the packets that came before it.
+    /// Replaces a stream's beacon; written after the packets that came before it (the write
+    /// creates the directories it needs, so a beacon costs no mkdir).
     fn beacon(&mut self, trace: &str, stream: &str, class: u32, ts: u64) -> Result<(), String> {
         let b = Beacon {
             ts,
             class: u64::from(class),
         };
-        let d = self.trace_dir(trace)?;
+        let d = self.dir.join(trace);
         b.write(&d, stream)
             .map_err(io(&d.join(beacon::DIR).join(stream)))
     }
