@@ -19,8 +19,9 @@ fn membarrier(cmd: libc::c_int) -> bool {
     unsafe { libc::syscall(libc::SYS_membarrier, cmd, 0, 0) == 0 }
 }
 
-/// Program side: asks the kernel to include this process in the recorder's barriers. False
-/// when the kernel cannot (too old, or the call is filtered): the recorder then sends no
+/// Program side: asks the kernel to include this process in the recorder's barriers. It waits
+/// for an RCU grace period (~15 ms in a threaded process): call it off the program's path.
+/// False when the kernel cannot (too old, or the call is filtered): the recorder then sends no
 /// beacons for this process, and its live view waits for data as before.
 pub fn register() -> bool {
     membarrier(REGISTER_GLOBAL_EXPEDITED)

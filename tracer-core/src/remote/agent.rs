@@ -145,9 +145,6 @@ fn procname() -> String {
 fn connect(path: &std::path::Path) -> Result<(), String> {
     let socket = Socket::connect(path).map_err(|e| e.to_string())?;
     let log = Arc::new(ClassLog::create().map_err(|e| format!("shared memory: {e}"))?);
-    if crate::membarrier::register() {
-        log.set_fenced();
-    }
     let notifier = Arc::new(log.notifier().ok_or("shared futex")?);
     let clock = match crate::clock::trace_clock().source {
         crate::clock::ClockSource::Tsc => 0,
@@ -234,6 +231,12 @@ fn connect(path: &std::path::Path) -> Result<(), String> {
 /// The agent thread: sends new streams, applies rules, and disconnects when the recorder
 /// goes away.
 fn serve(socket: Arc<Socket>, channels: Vec<Arc<Channel>>, queue: Arc<StreamQueue>) {
+    // Here, not on the program's first hit: registering for the recorder's barriers waits for
+    // an RCU grace period (~15 ms in a threaded program). Until it is done the recorder gives
+    // this program's streams no beacons.
+    if crate::membarrier::register() {
+        queue.log.set_fenced();
+    }
     loop {
         let mut fds = [
             libc::pollfd {
